@@ -1,0 +1,85 @@
+"""Train a segmentor from a config: python tools/train.py CONFIG [options]."""
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+# Run from a checkout without installing: the repository root holds the vipseg package.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.runner import Runner  # noqa: E402
+
+from vipseg.utils import (  # noqa: E402
+    DictAction,
+    InputError,
+    check_config_types,
+    last_line,
+    load_config,
+    register_all_modules,
+    set_data_root,
+    setup_cpu_distributed,
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Train a vipseg segmentor")
+    parser.add_argument("config", help="config file, e.g. configs/deeplabv3_r101_minicity.py")
+    parser.add_argument(
+        "--work-dir", help="where logs and checkpoints go (default: work_dirs/<config name>)"
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="CHECKPOINT",
+        help="resume from CHECKPOINT, or with no value from the latest checkpoint in the work dir",
+    )
+    parser.add_argument("--amp", action="store_true", help="mixed precision (bf16 autocast)")
+    parser.add_argument("--data-root", help="override the data root of every dataset")
+    parser.add_argument(
+        "--cfg-options",
+        nargs="+",
+        action=DictAction,
+        default={},
+        help="override config keys, e.g. train_cfg.max_iters=100",
+    )
+    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm"], default="none")
+    parser.add_argument("--local-rank", "--local_rank", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
+    return args
+
+
+def build_cfg(args: argparse.Namespace):
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    stem = osp.splitext(osp.basename(args.config))[0]
+    cfg.work_dir = args.work_dir or cfg.get("work_dir") or osp.join("work_dirs", stem)
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    if args.amp:
+        cfg.optim_wrapper.type = "AmpOptimWrapper"
+        cfg.optim_wrapper.dtype = "bfloat16"
+    if args.resume == "auto":
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    register_all_modules()
+    try:
+        cfg = build_cfg(args)
+        check_config_types(cfg)
+        setup_cpu_distributed(cfg)
+        Runner.from_cfg(cfg).train()
+    except InputError as error:
+        sys.exit(f"vipseg: error: {last_line(error)}")
+
+
+if __name__ == "__main__":
+    main()

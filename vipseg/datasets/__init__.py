@@ -1,0 +1,8 @@
+"""Datasets (registered in DATASETS) and transforms (registered in TRANSFORMS)."""
+
+from .basesegdataset import BaseSegDataset
+from .camvid import CamVidDataset
+from .cityscapes import CityscapesDataset
+from .transforms import *  # noqa: F401,F403
+
+__all__ = ["BaseSegDataset", "CamVidDataset", "CityscapesDataset"]

@@ -1,0 +1,127 @@
+"""The base of vipseg's datasets: find image/label pairs by suffix under a data root."""
+
+import os.path as osp
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from vipseg.registry import DATASETS
+from vipseg.utils.errors import ConfigError, MissingDataError
+
+
+@DATASETS.register_module()
+class BaseSegDataset(BaseDataset):
+    """Pairs every ``*{img_suffix}`` file under ``data_root/data_prefix['img_path']`` (searched
+    recursively, sorted) with the file of the same relative stem and ``seg_map_suffix`` under
+    ``data_prefix['seg_map_path']``.
+
+    Subclasses set ``METAINFO`` (``classes``, ``palette``), default suffixes, and optionally
+    :meth:`label_map` (a lookup table from stored label values to class indices, applied on
+    the fly by ``LoadAnnotations``). Every item carries ``num_classes``, ``ignore_index`` and
+    ``label_map`` so ``LoadAnnotations`` can check label values.
+
+    Args:
+        data_root: folder the prefixes are relative to.
+        data_prefix: ``img_path`` and, for labelled splits, ``seg_map_path`` (and optional
+            ``instance_map_path``); leave ``seg_map_path`` out for an unlabelled split.
+        img_suffix, seg_map_suffix, instance_suffix: file name endings.
+        pipeline: transform configs.
+        test_mode: no re-fetching of failed samples.
+        ignore_index: label value excluded from losses and metrics.
+        metainfo: overrides of ``METAINFO`` (e.g. ``classes``).
+        indices, serialize_data, lazy_init, max_refetch: as in mmengine's BaseDataset.
+    """
+
+    METAINFO: dict = dict(classes=(), palette=())
+
+    def __init__(
+        self,
+        data_root: str,
+        data_prefix: dict,
+        img_suffix: str = ".jpg",
+        seg_map_suffix: str = ".png",
+        instance_suffix: str | None = None,
+        pipeline: Sequence[dict] = (),
+        test_mode: bool = False,
+        ignore_index: int = 255,
+        metainfo: dict | None = None,
+        indices: int | Sequence[int] | None = None,
+        serialize_data: bool = True,
+        lazy_init: bool = False,
+        max_refetch: int = 1000,
+    ):
+        unknown = set(data_prefix) - {"img_path", "seg_map_path", "instance_map_path"}
+        if unknown or "img_path" not in data_prefix:
+            raise ConfigError(
+                f"data_prefix needs 'img_path' and may have 'seg_map_path', "
+                f"'instance_map_path'; got keys {sorted(data_prefix)}"
+            )
+        self.img_suffix = img_suffix
+        self.seg_map_suffix = seg_map_suffix
+        self.instance_suffix = instance_suffix
+        self.ignore_index = ignore_index
+        super().__init__(
+            data_root=data_root,
+            data_prefix=dict(data_prefix),
+            metainfo=metainfo,
+            pipeline=list(pipeline),
+            test_mode=test_mode,
+            indices=indices,
+            serialize_data=serialize_data,
+            lazy_init=lazy_init,
+            max_refetch=max_refetch,
+        )
+        self._item_info = dict(
+            label_map=self.label_map(),
+            ignore_index=ignore_index,
+            num_classes=len(self.metainfo["classes"]),
+            seg_fields=[],
+        )
+
+    def label_map(self) -> np.ndarray | None:
+        """Lookup table from stored label values to class indices; None for identity."""
+        return None
+
+    def _join_prefix(self) -> None:
+        # mmengine joins data_prefix to data_root; a missing root is reported here, once.
+        if not self.data_root or not osp.isdir(self.data_root):
+            raise MissingDataError(self._missing_root_message())
+        super()._join_prefix()
+
+    def _missing_root_message(self) -> str:
+        return f"{type(self).__name__}: data_root {self.data_root!r} does not exist"
+
+    def load_data_list(self) -> list[dict]:
+        img_dir = Path(self.data_prefix["img_path"])
+        if not img_dir.is_dir():
+            raise MissingDataError(f"{type(self).__name__}: image folder {img_dir} does not exist")
+        images = sorted(img_dir.rglob(f"*{self.img_suffix}"))
+        if not images:
+            raise MissingDataError(
+                f"{type(self).__name__}: no '*{self.img_suffix}' images in {img_dir} (empty split?)"
+            )
+        return [self._pair(img) for img in images]
+
+    def _pair(self, img: Path) -> dict:
+        rel = img.relative_to(self.data_prefix["img_path"])
+        stem = str(rel)[: -len(self.img_suffix)]
+        info = dict(img_path=str(img))
+        for key, suffix in (
+            ("seg_map_path", self.seg_map_suffix),
+            ("instance_map_path", self.instance_suffix),
+        ):
+            if self.data_prefix.get(key) and suffix:
+                path = Path(self.data_prefix[key]) / f"{stem}{suffix}"
+                if not path.is_file():
+                    raise MissingDataError(
+                        f"{type(self).__name__}: image {img} has no label file {path}"
+                    )
+                info[key] = str(path)
+        return info
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        info.update(self._item_info, seg_fields=[])
+        return info

@@ -1,0 +1,288 @@
+"""Geometric transforms: each moves the image and every key in ``seg_fields`` together."""
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from vipseg.registry import TRANSFORMS
+
+# dtypes cv2.resize handles natively; others (int64, bool, ...) take the numpy path.
+_CV2_DTYPES = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32)}
+
+
+def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
+    """Validate an int or a pair of positive ints."""
+    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v > 0 for v in pair):
+        raise ValueError(f"{name} must be a positive int or two positive ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def rescale_size(old_hw: tuple[int, int], scale_wh: tuple[int, int]) -> tuple[int, int]:
+    """(h, w) that fits ``old_hw`` in ``scale_wh`` keeping the aspect ratio (mmcv semantics).
+
+    The long edge ends up <= max(scale) and the short edge <= min(scale).
+    """
+    h, w = old_hw
+    factor = min(max(scale_wh) / max(h, w), min(scale_wh) / min(h, w))
+    return int(h * factor + 0.5), int(w * factor + 0.5)
+
+
+def resize_nearest(seg: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a label map; values are copied, never interpolated.
+
+    INTER_NEAREST_EXACT samples at pixel centres like the bilinear image resize does;
+    plain INTER_NEAREST is shifted by up to half a source pixel against the image.
+    """
+    h, w = hw
+    if seg.dtype in _CV2_DTYPES:
+        return cv2.resize(seg, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
+    rows = np.minimum(((np.arange(h) + 0.5) * seg.shape[0] / h).astype(np.intp), seg.shape[0] - 1)
+    cols = np.minimum(((np.arange(w) + 0.5) * seg.shape[1] / w).astype(np.intp), seg.shape[1] - 1)
+    return seg[rows[:, None], cols]
+
+
+@TRANSFORMS.register_module()
+class Resize(BaseTransform):
+    """Resize the image (bilinear) and the seg fields (nearest) to ``scale``.
+
+    Required keys: ``img``; optional ``seg_fields``.
+    Modified keys: ``img``, ``img_shape``, every key in ``seg_fields``.
+    Added keys: ``scale_factor`` (w_scale, h_scale), ``keep_ratio``.
+
+    Args:
+        scale: target ``(w, h)``, or an int for a square.
+        keep_ratio: rescale so the image fits in ``scale`` (long edge <= max(scale), short
+            edge <= min(scale)) instead of resizing to exactly ``scale``.
+    """
+
+    def __init__(self, scale: int | Sequence[int], keep_ratio: bool = True):
+        self.scale = _pair(scale, "scale")
+        self.keep_ratio = bool(keep_ratio)
+
+    def transform(self, results: dict) -> dict:
+        return self._resize(results, self.scale)
+
+    def _resize(self, results: dict, scale: tuple[int, int]) -> dict:
+        img = results["img"]
+        old_h, old_w = img.shape[:2]
+        new_h, new_w = rescale_size((old_h, old_w), scale) if self.keep_ratio else scale[::-1]
+        new_h, new_w = max(new_h, 1), max(new_w, 1)
+        if (new_h, new_w) != (old_h, old_w):
+            results["img"] = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+            for key in results.get("seg_fields", []):
+                results[key] = resize_nearest(results[key], (new_h, new_w))
+        results["img_shape"] = (new_h, new_w)
+        results["scale_factor"] = (new_w / old_w, new_h / old_h)
+        results["keep_ratio"] = self.keep_ratio
+        return results
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})"
+
+
+@TRANSFORMS.register_module()
+class RandomResize(Resize):
+    """Resize to ``scale`` times a ratio drawn uniformly from ``ratio_range``.
+
+    Keys as :class:`Resize`. With ``ratio_range=None`` it resizes to ``scale`` itself.
+
+    Args:
+        scale: base target ``(w, h)``, or an int for a square.
+        ratio_range: ``(low, high)`` bounds of the ratio, ``0 < low <= high``.
+        keep_ratio: as in :class:`Resize`.
+    """
+
+    def __init__(
+        self,
+        scale: int | Sequence[int],
+        ratio_range: Sequence[float] | None = None,
+        keep_ratio: bool = True,
+    ):
+        super().__init__(scale, keep_ratio)
+        if ratio_range is not None:
+            ratio_range = tuple(float(r) for r in ratio_range)
+            if len(ratio_range) != 2 or not 0 < ratio_range[0] <= ratio_range[1]:
+                raise ValueError(
+                    f"ratio_range must be (low, high), 0 < low <= high, got {ratio_range!r}"
+                )
+        self.ratio_range = ratio_range
+
+    def transform(self, results: dict) -> dict:
+        scale = self.scale
+        if self.ratio_range is not None:
+            ratio = np.random.uniform(*self.ratio_range)
+            scale = (max(int(scale[0] * ratio), 1), max(int(scale[1] * ratio), 1))
+        return self._resize(results, scale)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(scale={self.scale}, ratio_range={self.ratio_range}, "
+            f"keep_ratio={self.keep_ratio})"
+        )
+
+
+@TRANSFORMS.register_module()
+class RandomCrop(BaseTransform):
+    """Crop a random ``crop_size`` window (or all of a smaller image; Pad fixes the size).
+
+    Required keys: ``img``; ``gt_seg_map`` when ``cat_max_ratio < 1``; optional ``seg_fields``.
+    Modified keys: ``img``, ``img_shape``, every key in ``seg_fields``.
+
+    Args:
+        crop_size: ``(h, w)``, or an int for a square.
+        cat_max_ratio: with a value < 1, draw up to 10 more windows until one holds at least
+            two classes and none covers more than this share of the non-ignored pixels (if
+            none does, the last one drawn is kept), as in MMSegmentation.
+        ignore_index: label not counted by ``cat_max_ratio``.
+    """
+
+    def __init__(
+        self,
+        crop_size: int | Sequence[int],
+        cat_max_ratio: float = 1.0,
+        ignore_index: int = 255,
+    ):
+        self.crop_size = _pair(crop_size, "crop_size")
+        if not 0 < cat_max_ratio <= 1:
+            raise ValueError(f"cat_max_ratio must be in (0, 1], got {cat_max_ratio!r}")
+        self.cat_max_ratio = float(cat_max_ratio)
+        self.ignore_index = int(ignore_index)
+
+    def _random_box(self, hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        margin_h = max(hw[0] - self.crop_size[0], 0)
+        margin_w = max(hw[1] - self.crop_size[1], 0)
+        y0 = np.random.randint(0, margin_h + 1)
+        x0 = np.random.randint(0, margin_w + 1)
+        return y0, min(y0 + self.crop_size[0], hw[0]), x0, min(x0 + self.crop_size[1], hw[1])
+
+    def _balanced(self, seg: np.ndarray) -> bool:
+        counts = np.bincount(seg.ravel())
+        if self.ignore_index < len(counts):
+            counts[self.ignore_index] = 0
+        counts = counts[counts > 0]
+        return len(counts) > 1 and counts.max() / counts.sum() < self.cat_max_ratio
+
+    def transform(self, results: dict) -> dict:
+        hw = results["img"].shape[:2]
+        y0, y1, x0, x1 = self._random_box(hw)
+        if self.cat_max_ratio < 1:
+            for _ in range(10):
+                if self._balanced(results["gt_seg_map"][y0:y1, x0:x1]):
+                    break
+                y0, y1, x0, x1 = self._random_box(hw)
+        # Copies so the crop does not keep the whole source array alive.
+        results["img"] = results["img"][y0:y1, x0:x1].copy()
+        for key in results.get("seg_fields", []):
+            results[key] = results[key][y0:y1, x0:x1].copy()
+        results["img_shape"] = (y1 - y0, x1 - x0)
+        return results
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(crop_size={self.crop_size}, "
+            f"cat_max_ratio={self.cat_max_ratio}, ignore_index={self.ignore_index})"
+        )
+
+
+@TRANSFORMS.register_module()
+class RandomFlip(BaseTransform):
+    """Flip the image and seg fields with probability ``prob``.
+
+    Required keys: ``img``; optional ``seg_fields``.
+    Modified keys: ``img``, every key in ``seg_fields``.
+    Added keys: ``flip`` (bool), ``flip_direction`` (the direction, or None if not flipped).
+
+    Args:
+        prob: probability of flipping, in [0, 1].
+        direction: ``'horizontal'`` or ``'vertical'``.
+    """
+
+    _AXES = {"horizontal": 1, "vertical": 0}
+
+    def __init__(self, prob: float = 0.5, direction: str = "horizontal"):
+        if not 0 <= prob <= 1:
+            raise ValueError(f"prob must be in [0, 1], got {prob!r}")
+        if direction not in self._AXES:
+            raise ValueError(f"direction must be one of {list(self._AXES)}, got {direction!r}")
+        self.prob = float(prob)
+        self.direction = direction
+
+    def transform(self, results: dict) -> dict:
+        flip = bool(np.random.rand() < self.prob)
+        if flip:
+            axis = self._AXES[self.direction]
+            # Contiguous copies: torch.from_numpy rejects the negative strides of np.flip.
+            for key in ["img", *results.get("seg_fields", [])]:
+                results[key] = np.ascontiguousarray(np.flip(results[key], axis))
+        results["flip"] = flip
+        results["flip_direction"] = self.direction if flip else None
+        return results
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(prob={self.prob}, direction={self.direction!r})"
+
+
+@TRANSFORMS.register_module()
+class Pad(BaseTransform):
+    """Pad the image and seg fields at the bottom/right.
+
+    Required keys: ``img``; optional ``seg_fields``.
+    Modified keys: ``img``, every key in ``seg_fields``.
+    Added keys: ``pad_shape`` ``(h, w)``.
+
+    Args:
+        size: target ``(h, w)``; an image larger than it is an error.
+        size_divisor: pad each side up to a multiple of this (exclusive with ``size``).
+        pad_val: value of padded image pixels.
+        seg_pad_val: value of padded seg-field pixels (the ignore index).
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int] | None = None,
+        size_divisor: int | None = None,
+        pad_val: int = 0,
+        seg_pad_val: int = 255,
+    ):
+        if (size is None) == (size_divisor is None):
+            raise ValueError("give exactly one of size and size_divisor")
+        self.size = None if size is None else _pair(size, "size")
+        if size_divisor is not None and not (isinstance(size_divisor, int) and size_divisor > 0):
+            raise ValueError(f"size_divisor must be a positive int, got {size_divisor!r}")
+        self.size_divisor = size_divisor
+        self.pad_val = pad_val
+        self.seg_pad_val = seg_pad_val
+
+    def _target(self, hw: tuple[int, int]) -> tuple[int, int]:
+        if self.size is None:
+            d = self.size_divisor
+            return -(-hw[0] // d) * d, -(-hw[1] // d) * d
+        if hw[0] > self.size[0] or hw[1] > self.size[1]:
+            raise ValueError(f"cannot pad an image of size {hw} to the smaller size {self.size}")
+        return self.size
+
+    @staticmethod
+    def _pad(arr: np.ndarray, hw: tuple[int, int], value: int) -> np.ndarray:
+        if arr.shape[:2] == hw:
+            return arr
+        # np.full + copy rather than cv2.copyMakeBorder, whose scalar fill only sets channel 0.
+        out = np.full(hw + arr.shape[2:], value, dtype=arr.dtype)
+        out[: arr.shape[0], : arr.shape[1]] = arr
+        return out
+
+    def transform(self, results: dict) -> dict:
+        target = self._target(results["img"].shape[:2])
+        results["img"] = self._pad(results["img"], target, self.pad_val)
+        for key in results.get("seg_fields", []):
+            results[key] = self._pad(results[key], target, self.seg_pad_val)
+        results["pad_shape"] = target
+        return results
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(size={self.size}, size_divisor={self.size_divisor}, "
+            f"pad_val={self.pad_val}, seg_pad_val={self.seg_pad_val})"
+        )

@@ -1,0 +1,97 @@
+"""Moves a batch to the device, normalizes, pads and stacks it."""
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseDataPreprocessor
+from mmengine.structures import PixelData
+
+from vipseg.registry import MODELS
+
+
+@MODELS.register_module()
+class SegDataPreProcessor(BaseDataPreprocessor):
+    """Turns the collated uint8 images of the data loader into a normalized float batch.
+
+    Images travel as uint8 from the workers (4x less to copy than float) and are converted
+    here, on the training device. Each image is padded at the bottom/right to ``size`` (in
+    training) or to the largest image of the batch rounded up to ``size_divisor``; labels are
+    padded with ``seg_pad_val`` so the padding never counts in the loss.
+
+    Args:
+        mean, std: per-channel statistics in the output channel order (RGB if
+            ``bgr_to_rgb``), on the 0-255 scale.
+        bgr_to_rgb: flip the channel order of the cv2-decoded images.
+        size: ``(h, w)`` every training batch is padded to (the crop size).
+        size_divisor: pad the batch to a multiple of this when ``size`` is not given or in
+            prediction.
+        pad_val: value of padded image pixels after normalization.
+        seg_pad_val: value of padded label pixels.
+
+    Adds ``batch_input_shape`` and ``pad_shape`` to every data sample's metainfo.
+    """
+
+    def __init__(
+        self,
+        mean: Sequence[float] = (123.675, 116.28, 103.53),
+        std: Sequence[float] = (58.395, 57.12, 57.375),
+        bgr_to_rgb: bool = True,
+        size: Sequence[int] | None = None,
+        size_divisor: int | None = None,
+        pad_val: float = 0.0,
+        seg_pad_val: int = 255,
+    ):
+        super().__init__()
+        if len(mean) != 3 or len(std) != 3:
+            raise ValueError(f"mean and std need 3 values, got {mean} and {std}")
+        self.register_buffer("mean", torch.tensor(mean).view(-1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(-1, 1, 1), persistent=False)
+        self.bgr_to_rgb = bgr_to_rgb
+        self.size = tuple(size) if size is not None else None
+        self.size_divisor = size_divisor
+        self.pad_val = pad_val
+        self.seg_pad_val = seg_pad_val
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs, data_samples = data["inputs"], data.get("data_samples")
+        target = self._target_size(inputs, training)
+        batch = []
+        for img in inputs:
+            img = img.float()
+            if self.bgr_to_rgb:
+                img = img.flip(0)
+            img = (img - self.mean) / self.std
+            batch.append(self._pad(img, target, self.pad_val))
+        if data_samples is not None:
+            for sample in data_samples:
+                sample.set_metainfo(dict(batch_input_shape=target, pad_shape=target))
+                for field in ("gt_sem_seg", "gt_instance_map"):
+                    if field in sample:
+                        # PixelData fixes its size once set, so a padded copy replaces it.
+                        padded = self._pad(getattr(sample, field).data, target, self.seg_pad_val)
+                        setattr(sample, field, PixelData(data=padded))
+        return dict(inputs=torch.stack(batch), data_samples=data_samples)
+
+    def _target_size(self, inputs: Sequence[torch.Tensor], training: bool) -> tuple[int, int]:
+        h = max(img.shape[1] for img in inputs)
+        w = max(img.shape[2] for img in inputs)
+        if training and self.size is not None:
+            if h > self.size[0] or w > self.size[1]:
+                raise ValueError(
+                    f"a training image of size {(h, w)} is larger than the "
+                    f"data_preprocessor size {self.size}; crop it in the pipeline"
+                )
+            return self.size
+        if self.size_divisor:
+            d = self.size_divisor
+            h, w = -(-h // d) * d, -(-w // d) * d
+        return h, w
+
+    @staticmethod
+    def _pad(x: torch.Tensor, size: tuple[int, int], value: float) -> torch.Tensor:
+        pad_h, pad_w = size[0] - x.shape[-2], size[1] - x.shape[-1]
+        if pad_h == 0 and pad_w == 0:
+            return x
+        return F.pad(x, (0, pad_w, 0, pad_h), value=value)

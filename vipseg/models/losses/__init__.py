@@ -1,0 +1,4 @@
+from .accuracy import accuracy
+from .cross_entropy_loss import CrossEntropyLoss, cross_entropy
+
+__all__ = ["CrossEntropyLoss", "accuracy", "cross_entropy"]

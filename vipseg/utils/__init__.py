@@ -1,0 +1,17 @@
+from .config import check_config_types, load_config, set_data_root
+from .dist import setup_cpu_distributed
+from .errors import ConfigError, DataError, InputError, MissingDataError, last_line
+from .setup_env import register_all_modules
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "InputError",
+    "MissingDataError",
+    "check_config_types",
+    "last_line",
+    "load_config",
+    "register_all_modules",
+    "set_data_root",
+    "setup_cpu_distributed",
+]

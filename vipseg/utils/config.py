@@ -1,0 +1,113 @@
+"""Loading configs for the tools: overrides, data roots, and a check of every ``type``."""
+
+import os.path as osp
+from collections.abc import Iterator
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import (
+    DATA_SAMPLERS,
+    FUNCTIONS,
+    LOG_PROCESSORS,
+    LOOPS,
+    MODEL_WRAPPERS,
+    OPTIM_WRAPPERS,
+    OPTIMIZERS,
+    PARAM_SCHEDULERS,
+    WEIGHT_INITIALIZERS,
+)
+
+from vipseg import registry as vr
+
+from .errors import ConfigError, MissingDataError
+
+__all__ = ["DictAction", "check_config_types", "load_config", "set_data_root"]
+
+DATALOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
+
+# (key path pattern, registry): '*' matches one key or list index, the first match wins.
+_RULES = (
+    (("model", "**", "init_cfg"), WEIGHT_INITIALIZERS),
+    (("model", "**"), vr.MODELS),
+    (("model_wrapper_cfg",), MODEL_WRAPPERS),
+    (("*_dataloader", "dataset", "pipeline", "*"), vr.TRANSFORMS),
+    (("*_dataloader", "dataset"), vr.DATASETS),
+    (("*_dataloader", "sampler"), DATA_SAMPLERS),
+    (("*_dataloader", "collate_fn"), FUNCTIONS),
+    (("*_evaluator", "**"), vr.METRICS),
+    (("default_hooks", "*"), vr.HOOKS),
+    (("custom_hooks", "*"), vr.HOOKS),
+    (("visualizer", "vis_backends", "*"), vr.VISBACKENDS),
+    (("vis_backends", "*"), vr.VISBACKENDS),
+    (("visualizer",), vr.VISUALIZERS),
+    (("optim_wrapper", "optimizer"), OPTIMIZERS),
+    (("optim_wrapper",), OPTIM_WRAPPERS),
+    (("param_scheduler", "**"), PARAM_SCHEDULERS),
+    (("train_cfg",), LOOPS),
+    (("val_cfg",), LOOPS),
+    (("test_cfg",), LOOPS),
+    (("log_processor",), LOG_PROCESSORS),
+)
+
+
+def load_config(path: str, cfg_options: dict | None = None) -> Config:
+    """Read a config file and merge ``--cfg-options`` into it."""
+    if not osp.isfile(path):
+        raise MissingDataError(f"config file {path} does not exist")
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Point the datasets of every data loader at ``data_root``."""
+    for name in DATALOADERS:
+        if cfg.get(name) is not None:
+            cfg[name]["dataset"]["data_root"] = data_root
+
+
+def _match(pattern: tuple, path: tuple) -> bool:
+    if not pattern:
+        return not path
+    if pattern[0] == "**":
+        return any(_match(pattern[1:], path[i:]) for i in range(len(path) + 1))
+    if not path:
+        return False
+    head, key = pattern[0], str(path[0])
+    ok = head == key or head == "*" or (head.startswith("*") and key.endswith(head[1:]))
+    return ok and _match(pattern[1:], path[1:])
+
+
+def _typed_nodes(node, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("type"), str):
+            yield path, node["type"]
+        for key, value in node.items():
+            yield from _typed_nodes(value, path + (key,))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            yield from _typed_nodes(value, path + (i,))
+
+
+def check_config_types(cfg: Config) -> None:
+    """Raise :class:`ConfigError` naming the key of the first ``type`` no registry knows.
+
+    Registries are imported lazily by mmengine deep inside the Runner; checking up front
+    turns a traceback from there into one message with the key path and the known names.
+    """
+    for path, name in _typed_nodes(cfg.to_dict()):
+        registry = next((reg for pattern, reg in _RULES if _match(pattern, path)), None)
+        if registry is None or "." in name:  # scoped names such as 'mmengine.X' resolve later
+            continue
+        if isinstance(registry, vr.VipsegRegistry):
+            known = name in registry
+            names = set(registry.module_dict) | set(registry.parent.module_dict)
+        else:
+            known = registry.get(name) is not None
+            names = set(registry.module_dict)
+        if not known:
+            key = ".".join(map(str, path + ("type",)))
+            raise ConfigError(
+                f"config {cfg.filename}: {key}={name!r} is not a registered {registry.name}. "
+                f"Known: {', '.join(sorted(names))}"
+            )

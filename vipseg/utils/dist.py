@@ -1,0 +1,33 @@
+"""Distributed set-up that mmengine's launcher code does not cover: CPU-only machines."""
+
+import os
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Make a ``--launcher pytorch`` run work on a machine without a GPU.
+
+    mmengine's launcher calls ``torch.cuda.set_device`` and wraps the model with
+    ``device_ids=[LOCAL_RANK]``, both of which fail on CPU. Here the process group is started
+    with gloo first (mmengine then skips its own) and the wrapper gets no device ids.
+    """
+    if cfg.get("launcher", "none") == "none" or torch.cuda.is_available():
+        return
+    cfg.env_cfg.setdefault("dist_cfg", {})["backend"] = "gloo"
+    if not torch_dist.is_initialized():
+        if cfg.launcher != "pytorch":
+            raise RuntimeError(
+                f"launcher {cfg.launcher!r} without a GPU is not supported; "
+                "use --launcher pytorch (torchrun)"
+            )
+        torch_dist.init_process_group(
+            backend="gloo", rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"])
+        )
+    cfg.model_wrapper_cfg = dict(
+        type="MMDistributedDataParallel",
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get("find_unused_parameters", False),
+    )

@@ -1,0 +1,28 @@
+"""Errors about the user's input (data, configs), which the tools print without a traceback.
+
+Each message names the file or config key and says what to do. They subclass the built-in
+error a caller would expect (``FileNotFoundError``, ``ValueError``) so plain ``except``
+clauses keep working.
+"""
+
+
+class InputError(Exception):
+    """Bad user input; ``tools/*.py`` print the message and exit with status 2."""
+
+
+class MissingDataError(InputError, FileNotFoundError):
+    """A data root, split, image or label file that is not there."""
+
+
+class DataError(InputError, ValueError):
+    """A file that is there but unusable: undecodable, wrong size, bad label values."""
+
+
+class ConfigError(InputError, ValueError):
+    """A config key or value that cannot work, such as an unregistered ``type``."""
+
+
+def last_line(error: BaseException) -> str:
+    """The message of an error, without the worker traceback DataLoader prepends."""
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
