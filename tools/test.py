@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> None:
         check_config_types(cfg)
         setup_cpu_distributed(cfg)
         Runner.from_cfg(cfg).test()
-    except InputError as error:
-        sys.exit(f"vipseg: error: {last_line(error)}")
+    except InputError as error:  # bad data or config: one line, no traceback
+        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

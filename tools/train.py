@@ -76,9 +76,12 @@ def main(argv: list[str] | None = None) -> None:
         cfg = build_cfg(args)
         check_config_types(cfg)
         setup_cpu_distributed(cfg)
-        Runner.from_cfg(cfg).train()
-    except InputError as error:
-        sys.exit(f"vipseg: error: {last_line(error)}")
+        runner = Runner.from_cfg(cfg)
+        runner.logger.info(f"vipseg: world size: {runner.world_size}, launcher: {cfg.launcher}")
+        runner.train()
+    except InputError as error:  # bad data or config: one line, no traceback
+        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,23 @@ config's ``type`` key names an entry; building an unknown name raises a ``KeyErr
 the names that exist.
 """
 
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 
@@ -81,4 +91,34 @@ VISBACKENDS = VipsegRegistry(
     MMENGINE_VISBACKENDS,
     ["vipseg.visualization"],
     "an mmengine BaseVisBackend that stores scalars and images",
+)
+
+# Runner infrastructure: vipseg registers nothing of its own here (yet); the children exist so
+# the Runner resolves these names inside the ``vipseg`` scope, falling back to mmengine's.
+LOOPS = VipsegRegistry("loop", MMENGINE_LOOPS, [], "an mmengine BaseLoop: train, val or test")
+DATA_SAMPLERS = VipsegRegistry(
+    "data sampler", MMENGINE_DATA_SAMPLERS, [], "a torch Sampler of dataset indices"
+)
+FUNCTIONS = VipsegRegistry("function", MMENGINE_FUNCTIONS, [], "a function, e.g. a collate_fn")
+MODEL_WRAPPERS = VipsegRegistry(
+    "model_wrapper", MMENGINE_MODEL_WRAPPERS, [], "a wrapper such as DistributedDataParallel"
+)
+OPTIMIZERS = VipsegRegistry("optimizer", MMENGINE_OPTIMIZERS, [], "a torch Optimizer")
+OPTIM_WRAPPERS = VipsegRegistry(
+    "optim_wrapper", MMENGINE_OPTIM_WRAPPERS, [], "an mmengine OptimWrapper (AMP, clipping)"
+)
+OPTIM_WRAPPER_CONSTRUCTORS = VipsegRegistry(
+    "optimizer wrapper constructor",
+    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+    [],
+    "builds an OptimWrapper from a model and a config (per-parameter settings)",
+)
+PARAM_SCHEDULERS = VipsegRegistry(
+    "parameter scheduler", MMENGINE_PARAM_SCHEDULERS, [], "an mmengine LR/momentum scheduler"
+)
+WEIGHT_INITIALIZERS = VipsegRegistry(
+    "weight initializer", MMENGINE_WEIGHT_INITIALIZERS, [], "an init_cfg weight initializer"
+)
+LOG_PROCESSORS = VipsegRegistry(
+    "log_processor", MMENGINE_LOG_PROCESSORS, [], "formats the Runner's logs"
 )

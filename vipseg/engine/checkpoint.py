@@ -1,15 +1,31 @@
 """Let ``torch.load(weights_only=True)`` read the checkpoints mmengine writes.
 
 Since torch 2.6 ``torch.load`` defaults to ``weights_only=True`` and refuses any pickled
-global it does not know. mmengine 0.10 stores its ``MessageHub`` (``HistoryBuffer`` objects
-holding numpy arrays) and numpy scalars in every checkpoint, so resuming fails. Turning
-``weights_only`` off would let a crafted checkpoint run code; instead the few plain-data
-types mmengine needs are allowlisted here.
+global it does not know. mmengine 0.10 stores its ``MessageHub`` in every checkpoint:
+``HistoryBuffer`` objects holding numpy arrays, whose state also names the buffer's statistics
+methods as ``getattr(HistoryBuffer, 'mean')``. Turning ``weights_only`` off would let a
+crafted checkpoint run code; instead the plain-data types mmengine needs are allowlisted, and
+``getattr`` is replaced, for the unpickler only, by one that resolves nothing but those
+statistics methods.
 """
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.utils import digit_version
+
+# The methods HistoryBuffer registers on itself (``_set_default_statistics``).
+HISTORY_BUFFER_METHODS = ("min", "max", "current", "mean")
+
+
+def history_buffer_getattr(obj, name: str):
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods."""
+    if obj is not HistoryBuffer or name not in HISTORY_BUFFER_METHODS:
+        raise torch.serialization.pickle.UnpicklingError(
+            f"checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer statistics "
+            f"methods {HISTORY_BUFFER_METHODS} are allowed"
+        )
+    return getattr(HistoryBuffer, name)
 
 
 def _numpy_globals() -> list:
@@ -20,8 +36,11 @@ def _numpy_globals() -> list:
 
 
 def allowlist_checkpoint_globals() -> None:
-    """Add mmengine's checkpoint types to torch's safe globals (idempotent)."""
-    add = getattr(torch.serialization, "add_safe_globals", None)
-    if add is None:  # torch < 2.4 has no allowlist and does not default to weights_only
+    """Add mmengine's checkpoint types to torch's safe globals (idempotent).
+
+    A no-op before torch 2.6, where ``torch.load`` unpickles everything by default.
+    """
+    if digit_version(torch.__version__) < digit_version("2.6.0"):
         return
-    add([HistoryBuffer, *_numpy_globals()])
+    getattrs = [(history_buffer_getattr, f"{m}.getattr") for m in ("__builtin__", "builtins")]
+    torch.serialization.add_safe_globals([HistoryBuffer, *_numpy_globals(), *getattrs])

@@ -1,10 +1,11 @@
-from .config import check_config_types, load_config, set_data_root
+from .config import DictAction, check_config_types, load_config, set_data_root
 from .dist import setup_cpu_distributed
 from .errors import ConfigError, DataError, InputError, MissingDataError, last_line
 from .setup_env import register_all_modules
 
 __all__ = [
     "ConfigError",
+    "DictAction",
     "DataError",
     "InputError",
     "MissingDataError",

@@ -4,17 +4,6 @@ import os.path as osp
 from collections.abc import Iterator
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import (
-    DATA_SAMPLERS,
-    FUNCTIONS,
-    LOG_PROCESSORS,
-    LOOPS,
-    MODEL_WRAPPERS,
-    OPTIM_WRAPPERS,
-    OPTIMIZERS,
-    PARAM_SCHEDULERS,
-    WEIGHT_INITIALIZERS,
-)
 
 from vipseg import registry as vr
 
@@ -26,26 +15,26 @@ DATALOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
 
 # (key path pattern, registry): '*' matches one key or list index, the first match wins.
 _RULES = (
-    (("model", "**", "init_cfg"), WEIGHT_INITIALIZERS),
+    (("model", "**", "init_cfg"), vr.WEIGHT_INITIALIZERS),
     (("model", "**"), vr.MODELS),
-    (("model_wrapper_cfg",), MODEL_WRAPPERS),
+    (("model_wrapper_cfg",), vr.MODEL_WRAPPERS),
     (("*_dataloader", "dataset", "pipeline", "*"), vr.TRANSFORMS),
     (("*_dataloader", "dataset"), vr.DATASETS),
-    (("*_dataloader", "sampler"), DATA_SAMPLERS),
-    (("*_dataloader", "collate_fn"), FUNCTIONS),
+    (("*_dataloader", "sampler"), vr.DATA_SAMPLERS),
+    (("*_dataloader", "collate_fn"), vr.FUNCTIONS),
     (("*_evaluator", "**"), vr.METRICS),
     (("default_hooks", "*"), vr.HOOKS),
     (("custom_hooks", "*"), vr.HOOKS),
     (("visualizer", "vis_backends", "*"), vr.VISBACKENDS),
     (("vis_backends", "*"), vr.VISBACKENDS),
     (("visualizer",), vr.VISUALIZERS),
-    (("optim_wrapper", "optimizer"), OPTIMIZERS),
-    (("optim_wrapper",), OPTIM_WRAPPERS),
-    (("param_scheduler", "**"), PARAM_SCHEDULERS),
-    (("train_cfg",), LOOPS),
-    (("val_cfg",), LOOPS),
-    (("test_cfg",), LOOPS),
-    (("log_processor",), LOG_PROCESSORS),
+    (("optim_wrapper", "optimizer"), vr.OPTIMIZERS),
+    (("optim_wrapper",), vr.OPTIM_WRAPPERS),
+    (("param_scheduler", "**"), vr.PARAM_SCHEDULERS),
+    (("train_cfg",), vr.LOOPS),
+    (("val_cfg",), vr.LOOPS),
+    (("test_cfg",), vr.LOOPS),
+    (("log_processor",), vr.LOG_PROCESSORS),
 )
 
 

@@ -6,6 +6,8 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from .errors import ConfigError
+
 
 def setup_cpu_distributed(cfg: Config) -> None:
     """Make a ``--launcher pytorch`` run work on a machine without a GPU.
@@ -19,7 +21,7 @@ def setup_cpu_distributed(cfg: Config) -> None:
     cfg.env_cfg.setdefault("dist_cfg", {})["backend"] = "gloo"
     if not torch_dist.is_initialized():
         if cfg.launcher != "pytorch":
-            raise RuntimeError(
+            raise ConfigError(
                 f"launcher {cfg.launcher!r} without a GPU is not supported; "
                 "use --launcher pytorch (torchrun)"
             )
@@ -28,6 +30,7 @@ def setup_cpu_distributed(cfg: Config) -> None:
         )
     cfg.model_wrapper_cfg = dict(
         type="MMDistributedDataParallel",
+        device_ids=None,  # mmengine's default, [LOCAL_RANK], is for GPUs only
         broadcast_buffers=False,
         find_unused_parameters=cfg.get("find_unused_parameters", False),
     )

@@ -1,5 +1,6 @@
 """Writes predictions during validation and testing."""
 
+import os
 import os.path as osp
 from collections.abc import Sequence
 
@@ -45,8 +46,8 @@ class SegVisualizationHook(Hook):
             return
         out_dir = osp.join(runner.work_dir, self.show_dir)
         palette = runner.visualizer.dataset_meta["palette"]
+        os.makedirs(out_dir, exist_ok=True)
         for sample in outputs:
             pred = sample.pred_sem_seg.data.squeeze(0).cpu().numpy()
             name = osp.splitext(osp.basename(sample.img_path))[0] + ".png"
-            mmcv.mkdir_or_exist(out_dir)
             cv2.imwrite(osp.join(out_dir, name), colorize(pred, palette)[..., ::-1])

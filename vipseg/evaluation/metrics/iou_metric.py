@@ -101,7 +101,9 @@ class IoUMetric(BaseMetric):
         total = self._total if self._total is not None else torch.zeros_like(self._last)
         if (self._count - 1) * world_size + rank < size:
             total = total + self._last
-        total = all_reduce(total.clone(), op="sum") if world_size > 1 else total
+        if world_size > 1:
+            total = total.clone()
+            all_reduce(total, op="sum")  # in place
         self._reset()
         metrics = self.compute_metrics([total.cpu().numpy()])
         if self.prefix:
