@@ -11,9 +11,9 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-cd "$(dirname "$0")/.."
+TOOLS=$(dirname "$0")  # paths given by the user stay relative to where they ran it
 # shellcheck disable=SC2086
 exec srun -p "$PARTITION" --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" \
     --ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 $SRUN_ARGS \
-    python -u tools/train.py "$CONFIG" --launcher slurm "${@:4}"
+    python -u "$TOOLS/train.py" "$CONFIG" --launcher slurm "${@:4}"

@@ -15,6 +15,7 @@ from vipseg.utils import (  # noqa: E402
     InputError,
     MissingDataError,
     check_config_types,
+    keep_freed_memory,
     last_line,
     load_config,
     register_all_modules,
@@ -64,6 +65,7 @@ def build_cfg(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    keep_freed_memory()  # faster CPU steps; see vipseg/utils/allocator.py
     register_all_modules()
     try:
         cfg = build_cfg(args)

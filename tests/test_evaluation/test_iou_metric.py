@@ -46,7 +46,7 @@ def test_metric_drops_the_distributed_sampler_padding(monkeypatch):
     import vipseg.evaluation.metrics.iou_metric as module
 
     monkeypatch.setattr(module, "get_dist_info", lambda: (1, 2))
-    monkeypatch.setattr(module, "all_reduce", lambda t, op: t)
+    monkeypatch.setattr(module, "all_reduce", lambda t, op: None)  # in place, like mmengine
     metric = IoUMetric(class_names=("a", "b"))
     metric.process({}, [_sample([[1]], [[1]])])
     metric.process({}, [_sample([[0]], [[0]])])  # the padding copy

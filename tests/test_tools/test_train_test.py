@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
+
+from vipseg.datasets.cityscapes_labels import PALETTE
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = "configs/deeplabv3_r18_toycity.py"
@@ -112,27 +115,25 @@ def test_test_tool_evaluates_and_writes_color_predictions(trained, toycity_root,
     assert result.returncode == 0, log[-3000:]
     assert "mIoU" in log and "per-class results" in log
     preds = sorted((tmp_path / "preds").glob("*.png"))
-    assert len(preds) == 2  # the two val images
+    images = sorted(toycity_root.glob("leftImg8bit/val/*/*.png"))
+    assert [p.stem for p in preds] == [p.stem for p in images]  # one per val image
+    pred = cv2.imread(str(preds[0]))[..., ::-1]
+    assert pred.shape[:2] == cv2.imread(str(images[0])).shape[:2]  # original size
+    palette = {tuple(c) for c in PALETTE}
+    assert {tuple(c) for c in pred.reshape(-1, 3)} <= palette  # class colours only
 
 
 def test_ddp_two_processes_on_gloo(toycity_root, tmp_path):
-    result = _run(
-        [
-            "-m",
-            "torch.distributed.run",
-            "--nproc_per_node=2",
-            "--master_port=29533",
-            "tools/train.py",
-            CONFIG,
-            "--launcher",
-            "pytorch",
-            "--work-dir",
-            str(tmp_path),
-            "--data-root",
-            str(toycity_root),
-            "--cfg-options",
-            *FAST,
-        ]
+    """tools/dist_train.sh: torchrun with 2 processes; gloo, as there is no GPU here."""
+    args = [CONFIG, "2", "--work-dir", str(tmp_path), "--data-root", str(toycity_root)]
+    env = dict(os.environ, PYTHON=sys.executable, PORT="29533", OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        ["bash", "tools/dist_train.sh", *args, "--cfg-options", *FAST],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]

@@ -24,8 +24,9 @@ class BaseSegDataset(BaseDataset):
 
     Args:
         data_root: folder the prefixes are relative to.
-        data_prefix: ``img_path`` and, for labelled splits, ``seg_map_path`` (and optional
-            ``instance_map_path``); leave ``seg_map_path`` out for an unlabelled split.
+        data_prefix: ``img_path`` and, for labelled splits, ``seg_map_path``; leave
+            ``seg_map_path`` out for an unlabelled split. Instance maps are looked up in
+            ``instance_map_path``, by default the ``seg_map_path`` folder.
         img_suffix, seg_map_suffix, instance_suffix: file name endings.
         pipeline: transform configs.
         test_mode: no re-fetching of failed samples.
@@ -108,15 +109,19 @@ class BaseSegDataset(BaseDataset):
         rel = img.relative_to(self.data_prefix["img_path"])
         stem = str(rel)[: -len(self.img_suffix)]
         info = dict(img_path=str(img))
-        for key, suffix in (
-            ("seg_map_path", self.seg_map_suffix),
-            ("instance_map_path", self.instance_suffix),
+        seg_dir = self.data_prefix.get("seg_map_path")
+        # Instance maps sit beside the label maps (Cityscapes gtFine) unless placed elsewhere.
+        instance_dir = self.data_prefix.get("instance_map_path") or seg_dir
+        for key, folder, suffix, arg in (
+            ("seg_map_path", seg_dir, self.seg_map_suffix, "seg_map_suffix"),
+            ("instance_map_path", instance_dir, self.instance_suffix, "instance_suffix"),
         ):
-            if self.data_prefix.get(key) and suffix:
-                path = Path(self.data_prefix[key]) / f"{stem}{suffix}"
+            if folder and suffix:
+                path = Path(folder) / f"{stem}{suffix}"
                 if not path.is_file():
                     raise MissingDataError(
-                        f"{type(self).__name__}: image {img} has no label file {path}"
+                        f"{type(self).__name__}: image {img} has no label file {path} "
+                        f"(set {arg}=None if the dataset has none)"
                     )
                 info[key] = str(path)
         return info

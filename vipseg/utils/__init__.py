@@ -1,3 +1,4 @@
+from .allocator import keep_freed_memory
 from .config import DictAction, check_config_types, load_config, set_data_root
 from .dist import setup_cpu_distributed
 from .errors import ConfigError, DataError, InputError, MissingDataError, last_line
@@ -10,6 +11,7 @@ __all__ = [
     "InputError",
     "MissingDataError",
     "check_config_types",
+    "keep_freed_memory",
     "last_line",
     "load_config",
     "register_all_modules",

@@ -48,8 +48,8 @@ class CrossEntropyLoss(nn.Module):
     """Cross entropy loss module for decode heads.
 
     Args:
-        class_weight: per-class weights (length C), e.g. from
-            ``tools/analysis_tools/class_weights.py``; None for uniform.
+        class_weight: per-class weights (length C), e.g. damped inverse pixel frequencies;
+            None for uniform.
         loss_weight: multiplier of this term in the total loss.
         ignore_index: label value excluded from the loss.
         avg_non_ignore: average over non-ignored pixels only (see :func:`cross_entropy`).
