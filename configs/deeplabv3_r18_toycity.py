@@ -1,6 +1,6 @@
 # The demo: DeepLabV3 on a quarter-width ResNet-18 (output stride 8), trained from scratch on
 # the synthetic toy city (python tools/misc/make_toycity.py --out data/toycity) in under five
-# minutes on a 2-core CPU. Measured figures: docs/get_started.md.
+# minutes on a 2-core CPU. Measured figures: docs/benchmarks.md.
 _base_ = [
     "./_base_/models/deeplabv3_r50-d8.py",
     "./_base_/datasets/minicity.py",
@@ -52,7 +52,7 @@ model = dict(
     ),
 )
 # From scratch and for a few hundred steps, AdamW learns much faster than the base's SGD:
-# measured val mIoU after 200 iterations 0.44 vs 0.22 (docs/get_started.md).
+# measured val mIoU after 200 iterations 0.44 vs 0.22 (docs/benchmarks.md).
 optim_wrapper = dict(optimizer=dict(_delete_=True, type="AdamW", lr=3e-3, weight_decay=0.01))
 param_scheduler = [
     dict(type="PolyLR", eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False),
