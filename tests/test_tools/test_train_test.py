@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -153,4 +154,19 @@ def test_bad_input_is_one_clear_message(args, message, tmp_path):
     result = _run(["tools/train.py", CONFIG, "--work-dir", str(tmp_path), *args])
     assert result.returncode == 2
     assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_undecodable_image_in_a_worker_is_one_clear_message(toycity_root, tmp_path):
+    root = tmp_path / "toy"
+    shutil.copytree(toycity_root, root)
+    broken = sorted(root.glob("leftImg8bit/train/*/*.png"))[0]
+    broken.write_bytes(b"garbage")
+    options = ["train_dataloader.num_workers=1", "train_dataloader.batch_size=2"]
+    args = ["--data-root", str(root), "--cfg-options", "train_cfg.max_iters=2", *options]
+    result = _run(["tools/train.py", CONFIG, "--work-dir", str(tmp_path / "w"), *args])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"vipseg: error: cannot decode image {broken}: not a readable image (7 bytes)"
+    )
     assert "Traceback" not in result.stderr

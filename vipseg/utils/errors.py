@@ -5,6 +5,8 @@ error a caller would expect (``FileNotFoundError``, ``ValueError``) so plain ``e
 clauses keep working.
 """
 
+import re
+
 
 class InputError(Exception):
     """Bad user input; ``tools/*.py`` print the message and exit with status 2."""
@@ -23,6 +25,12 @@ class ConfigError(InputError, ValueError):
 
 
 def last_line(error: BaseException) -> str:
-    """The message of an error, without the worker traceback DataLoader prepends."""
+    """The message of an error, without the worker traceback DataLoader prepends.
+
+    A DataLoader worker's error arrives as its traceback text, ending in
+    ``package.module.DataError: message``; the class path is dropped too.
+    """
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(error).__name__
+    if not lines:
+        return type(error).__name__
+    return re.sub(r"^[\w.]+Error: ", "", lines[-1])
