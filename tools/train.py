@@ -8,9 +8,11 @@ import sys
 # Run from a checkout without installing: the repository root holds the vipseg package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import torch  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from vipseg.utils import (  # noqa: E402
+    ConfigError,
     DictAction,
     InputError,
     check_config_types,
@@ -61,6 +63,11 @@ def build_cfg(args: argparse.Namespace):
     if args.data_root:
         set_data_root(cfg, args.data_root)
     if args.amp:
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                "--amp needs a CUDA GPU (mmengine's AmpOptimWrapper does not run on CPU); "
+                "train without --amp here"
+            )
         cfg.optim_wrapper.type = "AmpOptimWrapper"
         cfg.optim_wrapper.dtype = "bfloat16"
     if args.resume == "auto":

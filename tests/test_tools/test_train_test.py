@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+import torch
 
 from vipseg.datasets.cityscapes_labels import PALETTE
 
@@ -148,6 +149,11 @@ def test_ddp_two_processes_on_gloo(toycity_root, tmp_path):
     [
         (["--data-root", "/nonexistent/root"], "data_root '/nonexistent/root' does not exist"),
         (["--cfg-options", "model.backbone.type=ResNot"], "model.backbone.type='ResNot'"),
+        pytest.param(
+            ["--amp"],
+            "--amp needs a CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CPU-only message"),
+        ),
     ],
 )
 def test_bad_input_is_one_clear_message(args, message, tmp_path):
