@@ -28,3 +28,17 @@ def test_benchmark_reports_seconds_per_iteration(toycity_root):
 def test_keep_freed_memory_applies_on_glibc_linux():
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert keep_freed_memory() is glibc
+
+
+def test_benchmark_data_only_times_the_pipeline(toycity_root):
+    cmd = [
+        sys.executable,
+        "tools/analysis_tools/benchmark.py",
+        "configs/deeplabv3_r18_toycity.py",
+        "--data-only",
+        "--iters", "3",
+        "--data-root", str(toycity_root),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "train pipeline" in done.stdout and "samples/s in one process" in done.stdout

@@ -40,8 +40,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="keep glibc's default allocator thresholds (tools/train.py raises them)",
     )
+    parser.add_argument(
+        "--data-only",
+        action="store_true",
+        help="time the train pipeline instead: samples/s of one process (one loader worker)",
+    )
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     return parser.parse_args(argv)
+
+
+def time_pipeline(dataset, n: int, config: str) -> None:
+    dataset[0]  # warm-up: file cache, lazy imports
+    start = time.perf_counter()
+    for i in range(n):
+        dataset[(i + 1) % len(dataset)]
+    per_sample = (time.perf_counter() - start) / n
+    print(
+        f"{osp.basename(config)}: train pipeline {per_sample * 1000:.1f} ms/sample, "
+        f"{1 / per_sample:.1f} samples/s in one process"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,9 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     cfg = load_config(args.config, args.cfg_options)
     if args.data_root:
         set_data_root(cfg, args.data_root)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    if args.data_only:
+        time_pipeline(dataset, args.iters, args.config)
+        return
     model = MODELS.build(cfg.model).to(args.device).train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
     batch_size = cfg.train_dataloader.batch_size
     batches = [
         pseudo_collate([dataset[(i * batch_size + j) % len(dataset)] for j in range(batch_size)])
