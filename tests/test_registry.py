@@ -28,6 +28,13 @@ MINIMAL = {
         backbone=dict(type="ResNet", depth=18, base_channels=4, stem_channels=4),
         decode_head=dict(type="ASPPHead", in_channels=32, channels=4, num_classes=3),
     ),
+    "SegTTAModel": dict(
+        module=dict(
+            type="EncoderDecoder",
+            backbone=dict(type="ResNet", depth=18, base_channels=4, stem_channels=4),
+            decode_head=dict(type="ASPPHead", in_channels=32, channels=4, num_classes=3),
+        )
+    ),
     "LoadImageFromFile": dict(),
     "LoadAnnotations": dict(),
     "Resize": dict(scale=(64, 32)),
@@ -38,6 +45,7 @@ MINIMAL = {
     "Pad": dict(size=(32, 32)),
     "PackSegInputs": dict(),
     "IoUMetric": dict(class_names=("a", "b")),
+    "CityscapesMetric": dict(),
     "SegVisualizationHook": dict(),
     "SegLocalVisualizer": dict(name="minimal_test_visualizer"),
     # Datasets read files; their arguments are completed by the data fixtures below.

@@ -43,10 +43,10 @@ def test_metric_accumulates_one_matrix_over_images_not_a_mean():
 
 def test_metric_drops_the_distributed_sampler_padding(monkeypatch):
     # Rank 1 of 2 on a 3-image split sees global positions 1 and 3; position 3 is padding.
-    import vipseg.evaluation.metrics.iou_metric as module
+    import vipseg.evaluation.metrics.split_sum as split_sum
 
-    monkeypatch.setattr(module, "get_dist_info", lambda: (1, 2))
-    monkeypatch.setattr(module, "all_reduce", lambda t, op: None)  # in place, like mmengine
+    monkeypatch.setattr(split_sum, "get_dist_info", lambda: (1, 2))
+    monkeypatch.setattr(split_sum, "all_reduce", lambda t, op: None)  # in place, like mmengine
     metric = IoUMetric(class_names=("a", "b"))
     metric.process({}, [_sample([[1]], [[1]])])
     metric.process({}, [_sample([[0]], [[0]])])  # the padding copy

@@ -67,7 +67,7 @@ def test_train_writes_checkpoints_and_validates(trained):
     work_dir, log = trained
     assert (work_dir / "iter_2.pth").is_file() and (work_dir / "iter_4.pth").is_file()
     assert (work_dir / "last_checkpoint").read_text().strip().endswith("iter_4.pth")
-    assert "per-class results" in log and "road" in log
+    assert "Score Average" in log and "road          : " in log
     val = [s for s in _scalars(work_dir) if "mIoU" in s]
     assert [s["step"] for s in val] == [2, 4]
     assert all(0 <= s["mIoU"] <= 1 for s in val)
@@ -115,7 +115,7 @@ def test_test_tool_evaluates_and_writes_color_predictions(trained, toycity_root,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
-    assert "mIoU" in log and "per-class results" in log
+    assert "mIoU" in log and "Score Average" in log
     preds = sorted((tmp_path / "preds").glob("*.png"))
     images = sorted(toycity_root.glob("leftImg8bit/val/*/*.png"))
     assert [p.stem for p in preds] == [p.stem for p in images]  # one per val image

@@ -2,9 +2,10 @@
 # The training pipeline (it holds the crop size) is set in the leaf configs.
 dataset_type = "CityscapesDataset"
 data_root = "data/minicity"
+# Instance maps feed CityscapesMetric's iIoU and its label-ID ground truth.
 test_pipeline = [
     dict(type="LoadImageFromFile"),
-    dict(type="LoadAnnotations"),
+    dict(type="LoadAnnotations", with_instance=True),
     dict(type="PackSegInputs"),
 ]
 train_dataloader = dict(
@@ -31,5 +32,6 @@ val_dataloader = dict(
     ),
 )
 test_dataloader = val_dataloader
-val_evaluator = dict(type="IoUMetric")
+# The challenge's scores: class/category IoU and iIoU, as cityscapesscripts computes them.
+val_evaluator = dict(type="CityscapesMetric")
 test_evaluator = val_evaluator

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from mmengine.dist import all_reduce, get_dist_info
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from prettytable import PrettyTable
 
 from vipseg.registry import METRICS
+
+from .split_sum import SplitSumMetric
 
 
 def confusion_matrix(
@@ -37,14 +37,14 @@ def metrics_from_confusion(matrix: np.ndarray) -> dict[str, np.ndarray]:
 
 
 @METRICS.register_module()
-class IoUMetric(BaseMetric):
+class IoUMetric(SplitSumMetric):
     """mIoU, mAcc and aAcc of a split, with a per-class table in the log.
 
     ``process`` adds each image's confusion matrix to a running one on the prediction's
-    device; ``evaluate`` all-reduces it across processes, so the split-level result is exact
-    under DDP. A class absent from both ground truth and prediction has IoU NaN and is left
-    out of the mean. Returned values are fractions in [0, 1]: ``mIoU``, ``mAcc``, ``aAcc``
-    and ``IoU.<class>`` per class.
+    device (:class:`SplitSumMetric`), so the split-level result is exact under DDP. A class
+    absent from both ground truth and prediction has IoU NaN and is left out of the mean.
+    Returned values are fractions in [0, 1]: ``mIoU``, ``mAcc``, ``aAcc`` and ``IoU.<class>``
+    per class.
 
     Args:
         ignore_index: label value left out.
@@ -64,12 +64,6 @@ class IoUMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ignore_index = ignore_index
         self.class_names = tuple(class_names) if class_names is not None else None
-        self._reset()
-
-    def _reset(self) -> None:
-        self._total: torch.Tensor | None = None
-        self._last: torch.Tensor | None = None
-        self._count = 0
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -84,31 +78,7 @@ class IoUMetric(BaseMetric):
         for sample in data_samples:
             pred = sample["pred_sem_seg"]["data"].squeeze(0)
             label = sample["gt_sem_seg"]["data"].squeeze(0).to(pred.device)
-            matrix = confusion_matrix(pred, label, num_classes, self.ignore_index)
-            # The newest image is held apart: it may be a duplicate the distributed sampler
-            # appended to even out the ranks, which evaluate() then drops.
-            if self._last is not None:
-                self._total = self._last if self._total is None else self._total + self._last
-            self._last = matrix
-            self._count += 1
-
-    def evaluate(self, size: int) -> dict[str, float]:
-        if self._last is None:
-            raise RuntimeError(f"{type(self).__name__} got no predictions to evaluate")
-        rank, world_size = get_dist_info()
-        # mmengine's samplers give rank r the global positions r, r + W, r + 2W, ...;
-        # positions >= size are padding copies.
-        total = self._total if self._total is not None else torch.zeros_like(self._last)
-        if (self._count - 1) * world_size + rank < size:
-            total = total + self._last
-        if world_size > 1:
-            total = total.clone()
-            all_reduce(total, op="sum")  # in place
-        self._reset()
-        metrics = self.compute_metrics([total.cpu().numpy()])
-        if self.prefix:
-            metrics = {f"{self.prefix}/{k}": v for k, v in metrics.items()}
-        return metrics
+            self.add(confusion_matrix(pred, label, num_classes, self.ignore_index))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         stats = metrics_from_confusion(results[0])
