@@ -8,9 +8,11 @@ import sys
 # Run from a checkout without installing: the repository root holds the vipseg package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from vipseg.utils import (  # noqa: E402
+    ConfigError,
     DictAction,
     InputError,
     MissingDataError,
@@ -21,6 +23,11 @@ from vipseg.utils import (  # noqa: E402
     register_all_modules,
     set_data_root,
     setup_cpu_distributed,
+)
+
+# tta_model / tta_pipeline for --tta where the config does not define its own.
+DEFAULT_TTA = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), "configs/_base_/tta_cityscapes.py"
 )
 
 
@@ -34,6 +41,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="write color predictions to this folder (relative paths are under the work dir)",
     )
     parser.add_argument("--data-root", help="override the data root of every dataset")
+    parser.add_argument(
+        "--tta",
+        action="store_true",
+        help="test-time augmentation with the config's tta_model and tta_pipeline; those it "
+        "lacks come from configs/_base_/tta_cityscapes.py (scales 0.5-2.2 x flip)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        help="write a submission: one <image name>.png of Cityscapes label IDs per image "
+        "(relative paths are under the work dir)",
+    )
+    parser.add_argument(
+        "--format-only",
+        action="store_true",
+        help="with --out-dir: predict without labels or evaluation (e.g. the test split)",
+    )
+    parser.add_argument("--zip", action="store_true", help="with --out-dir: also pack a zip")
+    parser.add_argument("--color", action="store_true", help="with --out-dir: color PNGs too")
+    parser.add_argument("--overlay", action="store_true", help="with --out-dir: overlays too")
     parser.add_argument(
         "--cfg-options",
         nargs="+",
@@ -51,7 +77,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_cfg(args: argparse.Namespace):
     if not osp.isfile(args.checkpoint):
         raise MissingDataError(f"checkpoint {args.checkpoint} does not exist")
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config)
+    if args.tta:
+        # Before the overrides, so --cfg-options can change the default TTA settings too.
+        default = Config.fromfile(DEFAULT_TTA)
+        cfg.merge_from_dict({k: default[k] for k in ("tta_model", "tta_pipeline") if k not in cfg})
+    cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     stem = osp.splitext(osp.basename(args.config))[0]
     cfg.work_dir = args.work_dir or cfg.get("work_dir") or osp.join("work_dirs", stem)
@@ -60,7 +91,40 @@ def build_cfg(args: argparse.Namespace):
         set_data_root(cfg, args.data_root)
     if args.show_dir:
         cfg.default_hooks.visualization = dict(type="SegVisualizationHook", show_dir=args.show_dir)
+    if args.tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.model = dict(**cfg.tta_model, module=cfg.model)
+    add_export(cfg, args)
     return cfg
+
+
+def add_export(cfg, args: argparse.Namespace) -> None:
+    """--out-dir and its options: the submission hook, and for --format-only no labels."""
+    if not args.out_dir:
+        if args.format_only or args.zip or args.color or args.overlay:
+            raise ConfigError("--format-only, --zip, --color and --overlay need --out-dir")
+        return
+    hook = dict(type="CityscapesSubmissionHook", out_dir=args.out_dir, color=args.color)
+    hook.update(overlay=args.overlay, zip_name="submission.zip" if args.zip else None)
+    cfg.custom_hooks = [*cfg.get("custom_hooks", []), hook]
+    if args.format_only:
+        dataset = cfg.test_dataloader.dataset
+        dataset.data_prefix.pop("seg_map_path", None)
+        dataset.pipeline = drop_annotations(dataset.pipeline)
+        cfg.test_evaluator = []
+
+
+def drop_annotations(pipeline: list) -> list:
+    """The pipeline without LoadAnnotations, also inside TestTimeAug's branches."""
+    kept = []
+    for step in pipeline:
+        if isinstance(step, list):
+            kept.append(drop_annotations(step))
+        elif step.get("type") != "LoadAnnotations":
+            if "transforms" in step:
+                step = dict(step, transforms=drop_annotations(step["transforms"]))
+            kept.append(step)
+    return [step for step in kept if step != []]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,89 @@
+"""tools/test.py --out-dir: a Cityscapes submission the official evaluator scores as we do."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vipseg.datasets.cityscapes_labels import LABELS
+from vipseg.registry import MODELS
+from vipseg.utils import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = "configs/deeplabv3_r18_toycity.py"
+LOADER = ["test_dataloader.num_workers=0", "test_dataloader.persistent_workers=False"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> str:
+    torch.manual_seed(0)
+    model = MODELS.build(load_config(str(REPO / CONFIG)).model)
+    path = tmp_path_factory.mktemp("ckpt") / "model.pth"
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return str(path)
+
+
+def _test(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "tools/test.py", CONFIG, *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_submission_is_scored_by_cityscapesscripts_as_by_vipseg(
+    checkpoint, toycity_root, tmp_path, monkeypatch
+):
+    work = tmp_path / "work"
+    export = ["--out-dir", "sub", "--zip", "--color", "--overlay"]
+    args = ["--data-root", str(toycity_root), "--work-dir", str(work), *export]
+    result = _test(checkpoint, *args, "--cfg-options", *LOADER)
+    assert result.returncode == 0, result.stderr[-3000:]
+    gts = sorted(toycity_root.glob("gtFine/val/*/*_gtFine_labelIds.png"))
+    preds = sorted((work / "sub").glob("*_leftImg8bit.png"))
+    assert [p.name.replace("_leftImg8bit", "") for p in preds] == [
+        g.name.replace("_gtFine_labelIds", "") for g in gts
+    ]
+    label_ids = {lb.id for lb in LABELS if 0 <= lb.train_id < 255}
+    for pred, gt in zip(preds, gts):
+        array = cv2.imread(str(pred), cv2.IMREAD_UNCHANGED)
+        assert array.dtype == np.uint8 and array.shape == cv2.imread(str(gt), 0).shape
+        assert set(np.unique(array)) <= label_ids  # label IDs, not train IDs
+    assert len(list((work / "sub" / "color").glob("*.png"))) == len(preds)
+    assert len(list((work / "sub" / "overlay").glob("*.png"))) == len(preds)
+    with zipfile.ZipFile(work / "sub" / "submission.zip") as archive:
+        assert sorted(archive.namelist()) == [p.name for p in preds]
+
+    logged = [json.loads(line) for log in work.glob("*/*.json") for line in log.open()]
+    ours = next(entry for entry in logged if "iIoU" in entry)
+    if not hasattr(np, "in1d"):  # removed in numpy 2.4; cityscapesscripts 2.3.0 still calls it
+        monkeypatch.setattr(np, "in1d", np.isin, raising=False)
+    ev = pytest.importorskip("cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling")
+    monkeypatch.setattr(ev.args, "quiet", True)
+    monkeypatch.setattr(ev.args, "JSONOutput", False)
+    official = ev.evaluateImgLists([str(p) for p in preds], [str(g) for g in gts], ev.args)
+    for key, theirs in (("mIoU", "averageScoreClasses"), ("iIoU", "averageScoreInstClasses"),
+                        ("catIoU", "averageScoreCategories")):  # fmt: skip
+        assert math.isclose(ours[key], official[theirs], abs_tol=1e-4), key  # log rounds to 4
+
+
+def test_format_only_predicts_a_split_without_labels(checkpoint, toycity_root, tmp_path):
+    root = tmp_path / "unlabelled"
+    shutil.copytree(toycity_root / "leftImg8bit", root / "leftImg8bit")  # no gtFine at all
+    args = ["--data-root", str(root), "--work-dir", str(tmp_path / "w")]
+    result = _test(checkpoint, *args, "--out-dir", "sub", "--format-only", "--cfg-options", *LOADER)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(list((tmp_path / "w" / "sub").glob("*_leftImg8bit.png"))) == 2
+
+
+def test_export_options_need_out_dir(checkpoint, tmp_path):
+    result = _test(checkpoint, "--work-dir", str(tmp_path), "--zip")
+    assert result.returncode == 2
+    assert "need --out-dir" in result.stderr and "Traceback" not in result.stderr
