@@ -46,6 +46,7 @@ MINIMAL = {
     "PackSegInputs": dict(),
     "IoUMetric": dict(class_names=("a", "b")),
     "CityscapesMetric": dict(),
+    "CityscapesSubmissionHook": dict(out_dir="preds"),
     "SegVisualizationHook": dict(),
     "SegLocalVisualizer": dict(name="minimal_test_visualizer"),
     # Datasets read files; their arguments are completed by the data fixtures below.

@@ -81,7 +81,11 @@ def build_cfg(args: argparse.Namespace):
     if args.tta:
         # Before the overrides, so --cfg-options can change the default TTA settings too.
         default = Config.fromfile(DEFAULT_TTA)
-        cfg.merge_from_dict({k: default[k] for k in ("tta_model", "tta_pipeline") if k not in cfg})
+        if "tta_pipeline" not in cfg:
+            test_steps = cfg.test_dataloader.dataset.pipeline
+            load = [s for s in test_steps if s.get("type") == "LoadAnnotations"]
+            cfg.tta_pipeline = with_annotations(default.tta_pipeline, load[0] if load else None)
+        cfg.setdefault("tta_model", default.tta_model)
     cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     stem = osp.splitext(osp.basename(args.config))[0]
@@ -96,6 +100,23 @@ def build_cfg(args: argparse.Namespace):
         cfg.model = dict(**cfg.tta_model, module=cfg.model)
     add_export(cfg, args)
     return cfg
+
+
+def with_annotations(pipeline: list, load: dict | None) -> list:
+    """The default TTA pipeline loading labels as the config's test pipeline does (CamVid
+    has no instance maps), or not at all."""
+    out = []
+    for step in pipeline:
+        if isinstance(step, list):
+            out.append(with_annotations(step, load))
+        elif step.get("type") == "LoadAnnotations":
+            if load is not None:
+                out.append(dict(load))
+        else:
+            if "transforms" in step:
+                step = dict(step, transforms=with_annotations(step["transforms"], load))
+            out.append(step)
+    return [step for step in out if step != []]
 
 
 def add_export(cfg, args: argparse.Namespace) -> None:

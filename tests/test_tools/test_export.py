@@ -87,3 +87,30 @@ def test_export_options_need_out_dir(checkpoint, tmp_path):
     result = _test(checkpoint, "--work-dir", str(tmp_path), "--zip")
     assert result.returncode == 2
     assert "need --out-dir" in result.stderr and "Traceback" not in result.stderr
+
+
+def _build_cfg(argv: list[str]):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vipseg_test_tool", REPO / "tools/test.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool.build_cfg(tool.parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    ("config", "load"),
+    [
+        ("configs/deeplabv3_r18_camvid.py", dict(type="LoadAnnotations")),
+        (CONFIG, dict(type="LoadAnnotations", with_instance=True)),
+    ],
+)
+def test_default_tta_loads_labels_as_the_test_pipeline_does(config, load, checkpoint):
+    cfg = _build_cfg([str(REPO / config), checkpoint, "--tta"])
+    branches = cfg.test_dataloader.dataset.pipeline[1]["transforms"]
+    assert cfg.model["type"] == "SegTTAModel" and len(branches[0]) == 8
+    assert [dict(step) for step in branches[2]] == [load]
+    cfg = _build_cfg([str(REPO / config), checkpoint, "--tta", "--out-dir", "x", "--format-only"])
+    branches = cfg.test_dataloader.dataset.pipeline[1]["transforms"]
+    assert all(s["type"] != "LoadAnnotations" for branch in branches for s in branch)
+    assert cfg.test_evaluator == []

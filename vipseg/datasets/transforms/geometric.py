@@ -46,7 +46,7 @@ def resize_nearest(seg: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class Resize(BaseTransform):
-    """Resize the image (bilinear) and the seg fields (nearest) to ``scale``.
+    """Resize the image (bilinear) and the seg fields (nearest) to ``scale`` or by a factor.
 
     Required keys: ``img``; optional ``seg_fields``.
     Modified keys: ``img``, ``img_shape``, every key in ``seg_fields``.
@@ -56,20 +56,41 @@ class Resize(BaseTransform):
         scale: target ``(w, h)``, or an int for a square.
         keep_ratio: rescale so the image fits in ``scale`` (long edge <= max(scale), short
             edge <= min(scale)) instead of resizing to exactly ``scale``.
+        scale_factor: instead of ``scale``, multiply both sides by this (rounded as in mmcv),
+            e.g. the ratios of multi-scale testing; the aspect ratio is kept either way.
     """
 
-    def __init__(self, scale: int | Sequence[int], keep_ratio: bool = True):
-        self.scale = _pair(scale, "scale")
+    def __init__(
+        self,
+        scale: int | Sequence[int] | None = None,
+        keep_ratio: bool = True,
+        scale_factor: float | None = None,
+    ):
+        if (scale is None) == (scale_factor is None):
+            raise ValueError("give exactly one of scale and scale_factor")
+        self.scale = None if scale is None else _pair(scale, "scale")
+        valid = isinstance(scale_factor, int | float) and not isinstance(scale_factor, bool)
+        if scale_factor is not None and not (valid and scale_factor > 0):
+            raise ValueError(f"scale_factor must be a positive number, got {scale_factor!r}")
+        self.scale_factor = None if scale_factor is None else float(scale_factor)
         self.keep_ratio = bool(keep_ratio)
 
     def transform(self, results: dict) -> dict:
-        return self._resize(results, self.scale)
+        if self.scale_factor is None:
+            return self._resize(results, self.scale)
+        h, w = results["img"].shape[:2]
+        f = self.scale_factor
+        return self._resize_to(results, (int(h * f + 0.5), int(w * f + 0.5)))
 
     def _resize(self, results: dict, scale: tuple[int, int]) -> dict:
+        old_hw = results["img"].shape[:2]
+        new_hw = rescale_size(old_hw, scale) if self.keep_ratio else scale[::-1]
+        return self._resize_to(results, new_hw)
+
+    def _resize_to(self, results: dict, new_hw: tuple[int, int]) -> dict:
         img = results["img"]
         old_h, old_w = img.shape[:2]
-        new_h, new_w = rescale_size((old_h, old_w), scale) if self.keep_ratio else scale[::-1]
-        new_h, new_w = max(new_h, 1), max(new_w, 1)
+        new_h, new_w = max(new_hw[0], 1), max(new_hw[1], 1)
         if (new_h, new_w) != (old_h, old_w):
             results["img"] = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
             for key in results.get("seg_fields", []):
@@ -80,7 +101,10 @@ class Resize(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})"
+        return (
+            f"{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio}, "
+            f"scale_factor={self.scale_factor})"
+        )
 
 
 @TRANSFORMS.register_module()
