@@ -10,7 +10,7 @@ _base_ = [
 num_classes = 19
 crop_size = (256, 256)
 data_root = "data/toycity"
-max_iters = 400
+max_iters = 340
 # Plain BN: SyncBN needs GPUs, and the demo also runs as 2-process DDP on CPU in the tests.
 norm_cfg = dict(type="BN", requires_grad=True)
 # sqrt(median frequency / class frequency) over the toy city's train pixels (default
