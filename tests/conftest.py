@@ -1,10 +1,20 @@
-"""Shared fixtures: a small generated toy city, and vipseg's registries populated."""
+"""Shared fixtures: a small generated toy city, a checkpoint, running the tools."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import torch
 
 from vipseg.utils import register_all_modules
 
 register_all_modules()
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = "configs/deeplabv3_r18_toycity.py"
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +25,38 @@ def toycity_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("toycity")
     make_toycity(root, num_train=4, num_val=2, height=128, width=256, seed=0)
     return root
+
+
+@pytest.fixture(scope="session")
+def init_checkpoint(tmp_path_factory) -> str:
+    """A checkpoint of the demo config's model at its (seeded) random initialisation."""
+    from vipseg.registry import MODELS
+    from vipseg.utils import load_config
+
+    torch.manual_seed(0)
+    model = MODELS.build(load_config(str(REPO / DEMO_CONFIG)).model)
+    path = tmp_path_factory.mktemp("ckpt") / "init.pth"
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return str(path)
+
+
+def _run_tool(args, env_extra=None, timeout=300, program=sys.executable):
+    """``program *args`` from the repository root, single-threaded, output captured."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1", **(env_extra or {}))
+    return subprocess.run(
+        [program, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def run_tool():
+    return _run_tool
+
+
+@pytest.fixture(scope="session")
+def test_tool():
+    """tools/test.py as a module, to call its parse_args / build_cfg directly."""
+    spec = importlib.util.spec_from_file_location("vipseg_test_tool", REPO / "tools/test.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -21,6 +21,7 @@ from vipseg.utils import (  # noqa: E402
     last_line,
     load_config,
     register_all_modules,
+    replace_annotations,
     set_data_root,
     setup_cpu_distributed,
 )
@@ -84,7 +85,7 @@ def build_cfg(args: argparse.Namespace):
         if "tta_pipeline" not in cfg:
             test_steps = cfg.test_dataloader.dataset.pipeline
             load = [s for s in test_steps if s.get("type") == "LoadAnnotations"]
-            cfg.tta_pipeline = with_annotations(default.tta_pipeline, load[0] if load else None)
+            cfg.tta_pipeline = replace_annotations(default.tta_pipeline, load[0] if load else None)
         cfg.setdefault("tta_model", default.tta_model)
     cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
@@ -102,23 +103,6 @@ def build_cfg(args: argparse.Namespace):
     return cfg
 
 
-def with_annotations(pipeline: list, load: dict | None) -> list:
-    """The default TTA pipeline loading labels as the config's test pipeline does (CamVid
-    has no instance maps), or not at all."""
-    out = []
-    for step in pipeline:
-        if isinstance(step, list):
-            out.append(with_annotations(step, load))
-        elif step.get("type") == "LoadAnnotations":
-            if load is not None:
-                out.append(dict(load))
-        else:
-            if "transforms" in step:
-                step = dict(step, transforms=with_annotations(step["transforms"], load))
-            out.append(step)
-    return [step for step in out if step != []]
-
-
 def add_export(cfg, args: argparse.Namespace) -> None:
     """--out-dir and its options: the submission hook, and for --format-only no labels."""
     if not args.out_dir:
@@ -131,21 +115,8 @@ def add_export(cfg, args: argparse.Namespace) -> None:
     if args.format_only:
         dataset = cfg.test_dataloader.dataset
         dataset.data_prefix.pop("seg_map_path", None)
-        dataset.pipeline = drop_annotations(dataset.pipeline)
+        dataset.pipeline = replace_annotations(dataset.pipeline, None)
         cfg.test_evaluator = []
-
-
-def drop_annotations(pipeline: list) -> list:
-    """The pipeline without LoadAnnotations, also inside TestTimeAug's branches."""
-    kept = []
-    for step in pipeline:
-        if isinstance(step, list):
-            kept.append(drop_annotations(step))
-        elif step.get("type") != "LoadAnnotations":
-            if "transforms" in step:
-                step = dict(step, transforms=drop_annotations(step["transforms"]))
-            kept.append(step)
-    return [step for step in kept if step != []]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,10 +1,6 @@
 """SegTTAModel and the TTA pipeline: merging, un-flipping, batches, and tools/test.py --tta."""
 
-import importlib.util
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +13,6 @@ from mmengine.structures import PixelData
 from vipseg.datasets.transforms import PackSegInputs, Resize
 from vipseg.registry import DATASETS, MODELS, TRANSFORMS
 from vipseg.structures import SegDataSample
-from vipseg.utils import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = "configs/deeplabv3_r18_toycity.py"
@@ -177,15 +172,8 @@ def test_resize_by_scale_factor():
             Resize(**bad)
 
 
-def _test_tool():
-    spec = importlib.util.spec_from_file_location("vipseg_test_tool", REPO / "tools/test.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_tta_flag_wraps_the_model_and_uses_the_default_or_own_settings(tmp_path):
-    tool = _test_tool()
+def test_tta_flag_wraps_the_model_and_uses_the_default_or_own_settings(tmp_path, test_tool):
+    tool = test_tool
     ckpt = tmp_path / "fake.pth"
     ckpt.touch()
     option = "tta_pipeline.1.transforms.0.7.scale_factor=3.0"
@@ -207,22 +195,11 @@ def test_tta_flag_wraps_the_model_and_uses_the_default_or_own_settings(tmp_path)
     assert plain.model.type == "EncoderDecoder"
 
 
-def test_test_tool_with_tta_end_to_end(toycity_root, tmp_path):
-    ckpt = tmp_path / "init.pth"
-    model = MODELS.build(load_config(str(REPO / CONFIG)).model)
-    torch.save({"state_dict": model.state_dict(), "meta": {}}, ckpt)
+def test_test_tool_with_tta_end_to_end(toycity_root, tmp_path, init_checkpoint, run_tool):
     options = ["test_dataloader.num_workers=0", "test_dataloader.persistent_workers=False"]
-    args = [CONFIG, str(ckpt), "--tta", "--work-dir", str(tmp_path / "work")]
+    args = [CONFIG, init_checkpoint, "--tta", "--work-dir", str(tmp_path / "work")]
     args += ["--data-root", str(toycity_root), "--cfg-options", *options]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        [sys.executable, "tools/test.py", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_tool(["tools/test.py", *args])
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert "mIoU" in log

@@ -1,18 +1,13 @@
 """tools/analysis_tools/benchmark.py times train steps of a config on its own data."""
 
 import platform
-import subprocess
 import sys
-from pathlib import Path
 
 from vipseg.utils import keep_freed_memory
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def test_benchmark_reports_seconds_per_iteration(toycity_root):
+def test_benchmark_reports_seconds_per_iteration(toycity_root, run_tool):
     cmd = [
-        sys.executable,
         "tools/analysis_tools/benchmark.py",
         "configs/deeplabv3_r18_toycity.py",
         "--iters", "1",
@@ -20,7 +15,7 @@ def test_benchmark_reports_seconds_per_iteration(toycity_root):
         "--data-root", str(toycity_root),
         "--cfg-options", "train_dataloader.batch_size=2",
     ]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = run_tool(cmd, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "deeplabv3_r18_toycity.py: batch 2," in done.stdout and "s/iter" in done.stdout
 
@@ -30,15 +25,14 @@ def test_keep_freed_memory_applies_on_glibc_linux():
     assert keep_freed_memory() is glibc
 
 
-def test_benchmark_data_only_times_the_pipeline(toycity_root):
+def test_benchmark_data_only_times_the_pipeline(toycity_root, run_tool):
     cmd = [
-        sys.executable,
         "tools/analysis_tools/benchmark.py",
         "configs/deeplabv3_r18_toycity.py",
         "--data-only",
         "--iters", "3",
         "--data-root", str(toycity_root),
     ]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = run_tool(cmd, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "train pipeline" in done.stdout and "samples/s in one process" in done.stdout

@@ -2,49 +2,28 @@
 
 import json
 import math
-import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from vipseg.datasets.cityscapes_labels import LABELS
-from vipseg.registry import MODELS
-from vipseg.utils import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = "configs/deeplabv3_r18_toycity.py"
 LOADER = ["test_dataloader.num_workers=0", "test_dataloader.persistent_workers=False"]
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> str:
-    torch.manual_seed(0)
-    model = MODELS.build(load_config(str(REPO / CONFIG)).model)
-    path = tmp_path_factory.mktemp("ckpt") / "model.pth"
-    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
-    return str(path)
-
-
-def _test(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "tools/test.py", CONFIG, *args]
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-
-
 def test_submission_is_scored_by_cityscapesscripts_as_by_vipseg(
-    checkpoint, toycity_root, tmp_path, monkeypatch
+    init_checkpoint, toycity_root, tmp_path, monkeypatch, run_tool
 ):
     work = tmp_path / "work"
     export = ["--out-dir", "sub", "--zip", "--color", "--overlay"]
     args = ["--data-root", str(toycity_root), "--work-dir", str(work), *export]
-    result = _test(checkpoint, *args, "--cfg-options", *LOADER)
+    result = run_tool(["tools/test.py", CONFIG, init_checkpoint, *args, "--cfg-options", *LOADER])
     assert result.returncode == 0, result.stderr[-3000:]
     gts = sorted(toycity_root.glob("gtFine/val/*/*_gtFine_labelIds.png"))
     preds = sorted((work / "sub").glob("*_leftImg8bit.png"))
@@ -74,28 +53,23 @@ def test_submission_is_scored_by_cityscapesscripts_as_by_vipseg(
         assert math.isclose(ours[key], official[theirs], abs_tol=1e-4), key  # log rounds to 4
 
 
-def test_format_only_predicts_a_split_without_labels(checkpoint, toycity_root, tmp_path):
+def test_format_only_predicts_a_split_without_labels(
+    init_checkpoint, toycity_root, tmp_path, run_tool
+):
     root = tmp_path / "unlabelled"
     shutil.copytree(toycity_root / "leftImg8bit", root / "leftImg8bit")  # no gtFine at all
     args = ["--data-root", str(root), "--work-dir", str(tmp_path / "w")]
-    result = _test(checkpoint, *args, "--out-dir", "sub", "--format-only", "--cfg-options", *LOADER)
+    args += ["--out-dir", "sub", "--format-only", "--cfg-options", *LOADER]
+    result = run_tool(["tools/test.py", CONFIG, init_checkpoint, *args])
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "w" / "sub").glob("*_leftImg8bit.png"))) == 2
 
 
-def test_export_options_need_out_dir(checkpoint, tmp_path):
-    result = _test(checkpoint, "--work-dir", str(tmp_path), "--zip")
+def test_export_options_need_out_dir(init_checkpoint, tmp_path, run_tool):
+    args = [CONFIG, init_checkpoint, "--work-dir", str(tmp_path), "--zip"]
+    result = run_tool(["tools/test.py", *args])
     assert result.returncode == 2
     assert "need --out-dir" in result.stderr and "Traceback" not in result.stderr
-
-
-def _build_cfg(argv: list[str]):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("vipseg_test_tool", REPO / "tools/test.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool.build_cfg(tool.parse_args(argv))
 
 
 @pytest.mark.parametrize(
@@ -105,12 +79,18 @@ def _build_cfg(argv: list[str]):
         (CONFIG, dict(type="LoadAnnotations", with_instance=True)),
     ],
 )
-def test_default_tta_loads_labels_as_the_test_pipeline_does(config, load, checkpoint):
-    cfg = _build_cfg([str(REPO / config), checkpoint, "--tta"])
+def test_default_tta_loads_labels_as_the_test_pipeline_does(
+    config, load, init_checkpoint, test_tool
+):
+    def build(*argv):
+        args = test_tool.parse_args([str(REPO / config), init_checkpoint, *argv])
+        return test_tool.build_cfg(args)
+
+    cfg = build("--tta")
     branches = cfg.test_dataloader.dataset.pipeline[1]["transforms"]
     assert cfg.model["type"] == "SegTTAModel" and len(branches[0]) == 8
     assert [dict(step) for step in branches[2]] == [load]
-    cfg = _build_cfg([str(REPO / config), checkpoint, "--tta", "--out-dir", "x", "--format-only"])
+    cfg = build("--tta", "--out-dir", "x", "--format-only")
     branches = cfg.test_dataloader.dataset.pipeline[1]["transforms"]
     assert all(s["type"] != "LoadAnnotations" for branch in branches for s in branch)
     assert cfg.test_evaluator == []

@@ -1,9 +1,7 @@
 """tools/train.py and tools/test.py end to end on a generated toy city."""
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +11,6 @@ import torch
 
 from vipseg.datasets.cityscapes_labels import PALETTE
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = "configs/deeplabv3_r18_toycity.py"
 # A few iterations on tiny crops: the wiring is under test, not the accuracy.
 FAST = [
@@ -32,11 +29,9 @@ FAST = [
 ]
 
 
-def _run(args, cwd=REPO, env_extra=None, timeout=300):
-    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1", **(env_extra or {}))
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+def _train(run_tool, work_dir, data_root, *extra: str):
+    args = ["--work-dir", str(work_dir), "--data-root", str(data_root), *extra]
+    return run_tool(["tools/train.py", CONFIG, *args, "--cfg-options", *FAST])
 
 
 def _scalars(work_dir: Path) -> list[dict]:
@@ -45,20 +40,9 @@ def _scalars(work_dir: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def trained(toycity_root, tmp_path_factory):
+def trained(toycity_root, tmp_path_factory, run_tool):
     work_dir = tmp_path_factory.mktemp("train")
-    result = _run(
-        [
-            "tools/train.py",
-            CONFIG,
-            "--work-dir",
-            str(work_dir),
-            "--data-root",
-            str(toycity_root),
-            "--cfg-options",
-            *FAST,
-        ]
-    )
+    result = _train(run_tool, work_dir, toycity_root)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return work_dir, result.stdout + result.stderr
 
@@ -73,31 +57,21 @@ def test_train_writes_checkpoints_and_validates(trained):
     assert all(0 <= s["mIoU"] <= 1 for s in val)
 
 
-def test_resume_continues_from_the_latest_checkpoint(trained, toycity_root):
+def test_resume_continues_from_the_latest_checkpoint(trained, toycity_root, run_tool):
     work_dir, _ = trained
     (work_dir / "last_checkpoint").write_text(str(work_dir / "iter_2.pth"))
-    result = _run(
-        [
-            "tools/train.py",
-            CONFIG,
-            "--work-dir",
-            str(work_dir),
-            "--data-root",
-            str(toycity_root),
-            "--resume",
-            "--cfg-options",
-            *FAST,
-        ]
-    )
+    result = _train(run_tool, work_dir, toycity_root, "--resume")
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert "resumed epoch: 0, iter: 2" in log
     assert "Iter(train) [3/4]" in log and "Iter(train) [1/4]" not in log
 
 
-def test_test_tool_evaluates_and_writes_color_predictions(trained, toycity_root, tmp_path):
+def test_test_tool_evaluates_and_writes_color_predictions(
+    trained, toycity_root, tmp_path, run_tool
+):
     work_dir, _ = trained
-    result = _run(
+    result = run_tool(
         [
             "tools/test.py",
             CONFIG,
@@ -125,17 +99,12 @@ def test_test_tool_evaluates_and_writes_color_predictions(trained, toycity_root,
     assert {tuple(c) for c in pred.reshape(-1, 3)} <= palette  # class colours only
 
 
-def test_ddp_two_processes_on_gloo(toycity_root, tmp_path):
+def test_ddp_two_processes_on_gloo(toycity_root, tmp_path, run_tool):
     """tools/dist_train.sh: torchrun with 2 processes; gloo, as there is no GPU here."""
     args = [CONFIG, "2", "--work-dir", str(tmp_path), "--data-root", str(toycity_root)]
-    env = dict(os.environ, PYTHON=sys.executable, PORT="29533", OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        ["bash", "tools/dist_train.sh", *args, "--cfg-options", *FAST],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    env = dict(PYTHON=sys.executable, PORT="29533")
+    result = run_tool(
+        ["tools/dist_train.sh", *args, "--cfg-options", *FAST], env_extra=env, program="bash"
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
@@ -156,21 +125,21 @@ def test_ddp_two_processes_on_gloo(toycity_root, tmp_path):
         ),
     ],
 )
-def test_bad_input_is_one_clear_message(args, message, tmp_path):
-    result = _run(["tools/train.py", CONFIG, "--work-dir", str(tmp_path), *args])
+def test_bad_input_is_one_clear_message(args, message, tmp_path, run_tool):
+    result = run_tool(["tools/train.py", CONFIG, "--work-dir", str(tmp_path), *args])
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_undecodable_image_in_a_worker_is_one_clear_message(toycity_root, tmp_path):
+def test_undecodable_image_in_a_worker_is_one_clear_message(toycity_root, tmp_path, run_tool):
     root = tmp_path / "toy"
     shutil.copytree(toycity_root, root)
     broken = sorted(root.glob("leftImg8bit/train/*/*.png"))[0]
     broken.write_bytes(b"garbage")
     options = ["train_dataloader.num_workers=1", "train_dataloader.batch_size=2"]
     args = ["--data-root", str(root), "--cfg-options", "train_cfg.max_iters=2", *options]
-    result = _run(["tools/train.py", CONFIG, "--work-dir", str(tmp_path / "w"), *args])
+    result = run_tool(["tools/train.py", CONFIG, "--work-dir", str(tmp_path / "w"), *args])
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         f"vipseg: error: cannot decode image {broken}: not a readable image (7 bytes)"

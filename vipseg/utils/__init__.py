@@ -1,5 +1,11 @@
 from .allocator import keep_freed_memory
-from .config import DictAction, check_config_types, load_config, set_data_root
+from .config import (
+    DictAction,
+    check_config_types,
+    load_config,
+    replace_annotations,
+    set_data_root,
+)
 from .dist import setup_cpu_distributed
 from .errors import ConfigError, DataError, InputError, MissingDataError, last_line
 from .setup_env import register_all_modules
@@ -15,6 +21,7 @@ __all__ = [
     "last_line",
     "load_config",
     "register_all_modules",
+    "replace_annotations",
     "set_data_root",
     "setup_cpu_distributed",
 ]

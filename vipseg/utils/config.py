@@ -9,7 +9,13 @@ from vipseg import registry as vr
 
 from .errors import ConfigError, MissingDataError
 
-__all__ = ["DictAction", "check_config_types", "load_config", "set_data_root"]
+__all__ = [
+    "DictAction",
+    "check_config_types",
+    "load_config",
+    "replace_annotations",
+    "set_data_root",
+]
 
 DATALOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
 
@@ -100,3 +106,20 @@ def check_config_types(cfg: Config) -> None:
                 f"config {cfg.filename}: {key}={name!r} is not a registered {registry.name}. "
                 f"Known: {', '.join(sorted(names))}"
             )
+
+
+def replace_annotations(pipeline: list, load: dict | None) -> list:
+    """``pipeline`` with every ``LoadAnnotations`` step, also inside ``TestTimeAug``'s nested
+    branches, replaced by ``load`` (e.g. the test pipeline's own), or dropped if it is None."""
+    out = []
+    for step in pipeline:
+        if isinstance(step, list):
+            out.append(replace_annotations(step, load))
+        elif step.get("type") == "LoadAnnotations":
+            if load is not None:
+                out.append(dict(load))
+        else:
+            if "transforms" in step:
+                step = dict(step, transforms=replace_annotations(step["transforms"], load))
+            out.append(step)
+    return [step for step in out if step != []]  # a TTA branch left empty

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 import torch
 from mmengine.logging import MMLogger
 
-from vipseg.datasets.cityscapes_labels import train_id_to_label_id_lut
 from vipseg.registry import METRICS
 from vipseg.utils.errors import ConfigError
 
@@ -36,8 +35,6 @@ class CityscapesMetric(SplitSumMetric):
 
     def __init__(self, collect_device: str = "cpu", prefix: str | None = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        lut = train_id_to_label_id_lut()
-        self._to_label_id = torch.as_tensor(lut, dtype=torch.long)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -49,7 +46,7 @@ class CityscapesMetric(SplitSumMetric):
             pred = sample["pred_sem_seg"]["data"].squeeze(0)
             instances = sample["gt_instance_map"]["data"].squeeze(0).to(pred.device).long()
             gt = torch.where(instances >= 1000, instances // 1000, instances)
-            pred_ids = self._to_label_id.to(pred.device)[pred.long()]
+            pred_ids = cs.lookup_tables(str(pred.device))["to_label_id"][pred.long()]
             self.add(cs.image_stats(pred_ids, gt, instances))
 
     def compute_metrics(self, results: list) -> dict[str, float]:

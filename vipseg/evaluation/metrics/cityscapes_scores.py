@@ -9,10 +9,12 @@ float64 vector (so a split's statistics are a plain sum); :func:`scores` turns t
 vector into scores.
 """
 
+import functools
+
 import numpy as np
 import torch
 
-from vipseg.datasets.cityscapes_labels import LABELS
+from vipseg.datasets.cityscapes_labels import LABELS, train_id_to_label_id_lut
 from vipseg.utils.errors import DataError
 
 NUM_IDS = 34  # label IDs 0..33
@@ -36,7 +38,9 @@ _K, _C = len(INSTANCE_CLASSES), len(INSTANCE_CATEGORIES)
 STATS_SIZE = NUM_IDS * NUM_IDS + 2 * _K + 2 * _C
 
 
-def _lookup_tables() -> dict[str, torch.Tensor]:
+@functools.cache
+def lookup_tables(device: str) -> dict[str, torch.Tensor]:
+    """Label-ID tables on ``device``, built once per device (not per image, not at import)."""
     cls_index = torch.full((NUM_IDS,), -1, dtype=torch.long)  # label ID -> instance class
     avg_size = torch.zeros(NUM_IDS, dtype=torch.float64)
     cat_index = torch.full((NUM_IDS,), -1, dtype=torch.long)  # label ID -> instance category
@@ -50,11 +54,10 @@ def _lookup_tables() -> dict[str, torch.Tensor]:
                 cat_index[label.id] = c
                 in_cat[c, label.id] = True
     ignored = torch.tensor([lb.ignore_in_eval for lb in _TABLE])
-    return dict(cls_index=cls_index, avg_size=avg_size, cat_index=cat_index, in_cat=in_cat,
-                ignored=ignored)  # fmt: skip
-
-
-_TABLES = _lookup_tables()
+    to_label_id = torch.as_tensor(train_id_to_label_id_lut(), dtype=torch.long)
+    tables = dict(cls_index=cls_index, avg_size=avg_size, cat_index=cat_index, in_cat=in_cat,
+                  ignored=ignored, to_label_id=to_label_id)  # fmt: skip
+    return {k: v.to(device) for k, v in tables.items()}
 
 
 def image_stats(pred: torch.Tensor, gt: torch.Tensor, instances: torch.Tensor) -> torch.Tensor:
@@ -65,7 +68,7 @@ def image_stats(pred: torch.Tensor, gt: torch.Tensor, instances: torch.Tensor) -
         instances: ``(H, W)`` Cityscapes instance IDs (``id * 1000 + k`` for instances).
     """
     device = pred.device
-    tables = {k: v.to(device) for k, v in _TABLES.items()}
+    tables = lookup_tables(str(device))
     gt, pred, instances = gt.long(), pred.long(), instances.long()
     index = gt.flatten() * NUM_IDS + pred.flatten()
     if index.numel() and index.max() >= NUM_IDS**2:
