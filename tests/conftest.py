@@ -15,6 +15,21 @@ register_all_modules()
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = "configs/deeplabv3_r18_toycity.py"
+# A few iterations on tiny crops: the wiring is under test, not the accuracy.
+FAST_TRAIN = [
+    "train_cfg.max_iters=4",
+    "train_cfg.val_interval=2",
+    "default_hooks.checkpoint.interval=2",
+    "default_hooks.logger.interval=1",
+    "train_dataloader.batch_size=2",
+    "train_dataloader.num_workers=0",
+    "train_dataloader.persistent_workers=False",
+    "val_dataloader.num_workers=0",
+    "val_dataloader.persistent_workers=False",
+    "test_dataloader.num_workers=0",
+    "test_dataloader.persistent_workers=False",
+    "param_scheduler.0.end=4",
+]
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +75,9 @@ def test_tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def fast_train():
+    """``--cfg-options`` that make the demo config train 4 tiny iterations, no workers."""
+    return list(FAST_TRAIN)

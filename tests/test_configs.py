@@ -12,7 +12,7 @@ from vipseg.structures import SegDataSample
 from vipseg.utils import check_config_types
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-LEAF_CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.py"))
+LEAF_CONFIGS = sorted(p for p in CONFIG_DIR.rglob("*.py") if "_base_" not in p.parts)
 
 
 def _depth_to_base(path: Path) -> int:
@@ -33,7 +33,9 @@ def test_there_are_the_required_configs():
     } <= names
 
 
-@pytest.mark.parametrize("path", LEAF_CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", LEAF_CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR).with_suffix(""))
+)
 def test_config_builds_and_runs(path):
     cfg = Config.fromfile(str(path))
     assert cfg.default_scope == "vipseg"

@@ -12,26 +12,11 @@ import torch
 from vipseg.datasets.cityscapes_labels import PALETTE
 
 CONFIG = "configs/deeplabv3_r18_toycity.py"
-# A few iterations on tiny crops: the wiring is under test, not the accuracy.
-FAST = [
-    "train_cfg.max_iters=4",
-    "train_cfg.val_interval=2",
-    "default_hooks.checkpoint.interval=2",
-    "default_hooks.logger.interval=1",
-    "train_dataloader.batch_size=2",
-    "train_dataloader.num_workers=0",
-    "train_dataloader.persistent_workers=False",
-    "val_dataloader.num_workers=0",
-    "val_dataloader.persistent_workers=False",
-    "test_dataloader.num_workers=0",
-    "test_dataloader.persistent_workers=False",
-    "param_scheduler.0.end=4",
-]
 
 
-def _train(run_tool, work_dir, data_root, *extra: str):
+def _train(run_tool, fast_train, work_dir, data_root, *extra: str):
     args = ["--work-dir", str(work_dir), "--data-root", str(data_root), *extra]
-    return run_tool(["tools/train.py", CONFIG, *args, "--cfg-options", *FAST])
+    return run_tool(["tools/train.py", CONFIG, *args, "--cfg-options", *fast_train])
 
 
 def _scalars(work_dir: Path) -> list[dict]:
@@ -40,9 +25,9 @@ def _scalars(work_dir: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def trained(toycity_root, tmp_path_factory, run_tool):
+def trained(toycity_root, tmp_path_factory, run_tool, fast_train):
     work_dir = tmp_path_factory.mktemp("train")
-    result = _train(run_tool, work_dir, toycity_root)
+    result = _train(run_tool, fast_train, work_dir, toycity_root)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return work_dir, result.stdout + result.stderr
 
@@ -57,10 +42,10 @@ def test_train_writes_checkpoints_and_validates(trained):
     assert all(0 <= s["mIoU"] <= 1 for s in val)
 
 
-def test_resume_continues_from_the_latest_checkpoint(trained, toycity_root, run_tool):
+def test_resume_continues_from_the_latest_checkpoint(trained, toycity_root, run_tool, fast_train):
     work_dir, _ = trained
     (work_dir / "last_checkpoint").write_text(str(work_dir / "iter_2.pth"))
-    result = _train(run_tool, work_dir, toycity_root, "--resume")
+    result = _train(run_tool, fast_train, work_dir, toycity_root, "--resume")
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert "resumed epoch: 0, iter: 2" in log
@@ -99,12 +84,12 @@ def test_test_tool_evaluates_and_writes_color_predictions(
     assert {tuple(c) for c in pred.reshape(-1, 3)} <= palette  # class colours only
 
 
-def test_ddp_two_processes_on_gloo(toycity_root, tmp_path, run_tool):
+def test_ddp_two_processes_on_gloo(toycity_root, tmp_path, run_tool, fast_train):
     """tools/dist_train.sh: torchrun with 2 processes; gloo, as there is no GPU here."""
     args = [CONFIG, "2", "--work-dir", str(tmp_path), "--data-root", str(toycity_root)]
     env = dict(PYTHON=sys.executable, PORT="29533")
     result = run_tool(
-        ["tools/dist_train.sh", *args, "--cfg-options", *FAST], env_extra=env, program="bash"
+        ["tools/dist_train.sh", *args, "--cfg-options", *fast_train], env_extra=env, program="bash"
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]

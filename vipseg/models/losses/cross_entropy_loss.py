@@ -4,9 +4,10 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from vipseg.registry import MODELS
+
+from .base import BaseSegLoss, as_float
 
 
 def cross_entropy(
@@ -18,8 +19,8 @@ def cross_entropy(
 ) -> torch.Tensor:
     """Mean cross entropy of logits ``pred`` against integer ``label``.
 
-    Computed in float32 whatever the autocast dtype, because log-softmax of bf16 logits loses
-    the small probabilities the loss is made of.
+    Computed in float32 (float64 stays float64) whatever the input dtype, because log-softmax
+    of bf16 logits loses the small probabilities the loss is made of.
 
     Shape:
         pred: ``(N, C, H, W)`` logits. label: ``(N, H, W)`` int64 in ``[0, C)`` or ignore_index.
@@ -29,8 +30,11 @@ def cross_entropy(
     of all pixels, ignored ones included; with ``True`` by the (class-weighted) number of
     non-ignored pixels, which is ``F.cross_entropy(..., reduction='mean')``.
     """
+    pred = as_float(pred)
+    if class_weight is not None:
+        class_weight = class_weight.to(pred.dtype)
     loss = F.cross_entropy(
-        pred.float(), label, weight=class_weight, reduction="none", ignore_index=ignore_index
+        pred, label, weight=class_weight, reduction="none", ignore_index=ignore_index
     )
     if not avg_non_ignore:
         return loss.mean()
@@ -44,12 +48,12 @@ def cross_entropy(
 
 
 @MODELS.register_module()
-class CrossEntropyLoss(nn.Module):
+class CrossEntropyLoss(BaseSegLoss):
     """Cross entropy loss module for decode heads.
 
     Args:
-        class_weight: per-class weights (length C), e.g. damped inverse pixel frequencies;
-            None for uniform.
+        class_weight: per-class weights (length C), e.g. from
+            ``tools/analysis_tools/class_weights.py``; None for uniform.
         loss_weight: multiplier of this term in the total loss.
         ignore_index: label value excluded from the loss.
         avg_non_ignore: average over non-ignored pixels only (see :func:`cross_entropy`).
@@ -67,28 +71,11 @@ class CrossEntropyLoss(nn.Module):
         avg_non_ignore: bool = False,
         loss_name: str = "loss_ce",
     ):
-        super().__init__()
-        if not loss_name.startswith("loss_"):
-            raise ValueError(f"loss_name must start with 'loss_' to be summed, got {loss_name!r}")
-        self.loss_weight = loss_weight
-        self.ignore_index = ignore_index
+        super().__init__(class_weight, loss_weight, ignore_index, loss_name)
         self.avg_non_ignore = avg_non_ignore
-        self.loss_name = loss_name
-        weight = None if class_weight is None else torch.tensor(class_weight, dtype=torch.float)
-        self.register_buffer("class_weight", weight, persistent=False)
 
-    def forward(self, pred: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        if self.class_weight is not None and self.class_weight.numel() != pred.shape[1]:
-            raise ValueError(
-                f"class_weight has {self.class_weight.numel()} entries but the "
-                f"prediction has {pred.shape[1]} classes"
-            )
-        return self.loss_weight * cross_entropy(
-            pred, label, self.class_weight, self.ignore_index, self.avg_non_ignore
-        )
+    def _loss(self, pred: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return cross_entropy(pred, label, self.class_weight, self.ignore_index, self.avg_non_ignore)
 
     def extra_repr(self) -> str:
-        return (
-            f"loss_weight={self.loss_weight}, ignore_index={self.ignore_index}, "
-            f"avg_non_ignore={self.avg_non_ignore}, loss_name={self.loss_name!r}"
-        )
+        return f"{super().extra_repr()}, avg_non_ignore={self.avg_non_ignore}"
