@@ -25,6 +25,9 @@ _RULES = (
     (("model", "**"), vr.MODELS),
     (("model_wrapper_cfg",), vr.MODEL_WRAPPERS),
     (("*_dataloader", "dataset", "pipeline", "*"), vr.TRANSFORMS),
+    # A dataset wrapper (RareClassSampling) and the dataset it wraps.
+    (("*_dataloader", "dataset", "dataset", "pipeline", "*"), vr.TRANSFORMS),
+    (("*_dataloader", "dataset", "dataset"), vr.DATASETS),
     (("*_dataloader", "dataset"), vr.DATASETS),
     (("*_dataloader", "sampler"), vr.DATA_SAMPLERS),
     (("*_dataloader", "collate_fn"), vr.FUNCTIONS),
@@ -55,10 +58,14 @@ def load_config(path: str, cfg_options: dict | None = None) -> Config:
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
-    """Point the datasets of every data loader at ``data_root``."""
+    """Point the datasets of every data loader at ``data_root`` (inside wrappers too)."""
     for name in DATALOADERS:
         if cfg.get(name) is not None:
-            cfg[name]["dataset"]["data_root"] = data_root
+            dataset = cfg[name]["dataset"]
+            # A wrapper (e.g. RareClassSampling) holds the dataset that reads files.
+            while "dataset" in dataset:
+                dataset = dataset["dataset"]
+            dataset["data_root"] = data_root
 
 
 def _match(pattern: tuple, path: tuple) -> bool:
