@@ -77,3 +77,7 @@ def test_unknown_type_names_the_key(tmp_path):
     cfg.train_dataloader.dataset.pipeline[2].type = "RandomResise"
     with pytest.raises(ConfigError, match=r"train_dataloader\.dataset\.pipeline\.2\.type"):
         check_config_types(cfg)
+    cfg = Config.fromfile(str(CONFIG_DIR / "deeplabv3_r18q_camvid_cpu_rcs.py"))
+    cfg.train_dataloader.dataset.dataset.pipeline[3].type = "RandomCropp"
+    with pytest.raises(ConfigError, match=r"dataset\.dataset\.pipeline\.3\.type='RandomCropp'"):
+        check_config_types(cfg)

@@ -23,6 +23,11 @@ MINIMAL = {
     "ASPPHead": dict(in_channels=8, channels=4, num_classes=3),
     "FCNHead": dict(in_channels=8, channels=4, num_classes=3),
     "CrossEntropyLoss": dict(),
+    "OhemCrossEntropyLoss": dict(),
+    "FocalLoss": dict(),
+    "LovaszLoss": dict(),
+    "FocalTverskyLoss": dict(),
+    "DiceLoss": dict(),
     "SegDataPreProcessor": dict(),
     "EncoderDecoder": dict(
         backbone=dict(type="ResNet", depth=18, base_channels=4, stem_channels=4),
@@ -55,6 +60,11 @@ MINIMAL = {
         data_prefix=dict(img_path="leftImg8bit/train", seg_map_path="gtFine/train")
     ),
     "CamVidDataset": dict(data_prefix=dict(img_path="img", seg_map_path="ann")),
+    # The flat fixture's labels are all class 0, 64 pixels per image.
+    "RareClassSampling": dict(
+        dataset=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
+        min_pixels=1,
+    ),
 }
 
 
@@ -86,7 +96,14 @@ def test_every_registered_class_has_a_minimal_config():
 def test_registered_class_builds(registry, name, toycity_root, flat_root):
     cfg = dict(type=name, **MINIMAL[name])
     if registry is vr.DATASETS:
-        cfg["data_root"] = str(toycity_root if name == "CityscapesDataset" else flat_root)
+        # A wrapper's innermost dataset is the one that reads files (copied, not MINIMAL's).
+        inner = cfg
+        while "dataset" in inner:
+            wrapped = dict(inner["dataset"])
+            inner["dataset"] = wrapped
+            inner = wrapped
+        kind = inner["type"]
+        inner["data_root"] = str(toycity_root if kind == "CityscapesDataset" else flat_root)
     obj = registry.build(cfg)
     assert isinstance(obj, registry.get(name))
     if registry is vr.DATASETS:

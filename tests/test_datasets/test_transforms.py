@@ -238,6 +238,101 @@ def test_random_crop_cat_max_ratio():
     assert max(shares["balanced"]) < 0.75
 
 
+def _old_crop_box(label: np.ndarray, crop_hw: tuple[int, int], cat_max_ratio: float):
+    """The window RandomCrop drew before it had a class-aware option, from the global RNG."""
+
+    def box():
+        y0 = np.random.randint(0, max(label.shape[0] - crop_hw[0], 0) + 1)
+        x0 = np.random.randint(0, max(label.shape[1] - crop_hw[1], 0) + 1)
+        return y0, x0
+
+    y0, x0 = box()
+    if cat_max_ratio < 1:
+        for _ in range(10):
+            counts = np.bincount(label[y0 : y0 + crop_hw[0], x0 : x0 + crop_hw[1]].ravel())
+            counts[255:] = 0
+            counts = counts[counts > 0]
+            if len(counts) > 1 and counts.max() / counts.sum() < cat_max_ratio:
+                break
+            y0, x0 = box()
+    return y0, x0
+
+
+def coord_image(h: int, w: int) -> np.ndarray:
+    """An image whose pixel (y, x) holds (y, x, 0), so a crop shows where it was taken."""
+    ys, xs = np.mgrid[:h, :w]
+    return np.stack([ys, xs, np.zeros_like(ys)], -1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("cat_max_ratio", [1.0, 0.75])
+@pytest.mark.parametrize(
+    ("class_aware", "sample_class"), [(False, None), (False, 3), (True, None), (True, 9)]
+)
+def test_random_crop_unchanged_without_a_usable_sample_class(
+    cat_max_ratio, class_aware, sample_class
+):
+    # class 9 is not in the map, so a class-aware crop falls back to the plain one.
+    label = np.zeros((30, 40), np.uint8)
+    label[:, 25:] = 1 + np.arange(15) % 2
+    label[20:23, 5:8] = 3
+    crop = RandomCrop((12, 12), cat_max_ratio=cat_max_ratio, class_aware=class_aware)
+    for seed in range(20):
+        np.random.seed(seed)
+        expected = _old_crop_box(label, (12, 12), cat_max_ratio)
+        np.random.seed(seed)
+        results = dict(img=coord_image(30, 40), gt_seg_map=label, seg_fields=["gt_seg_map"])
+        if sample_class is not None:
+            results["sample_class"] = sample_class
+        out = crop(results)
+        assert tuple(out["img"][0, 0, :2]) == expected
+
+
+def test_random_crop_class_aware_keeps_the_class():
+    # A 3x3 blob of class 3 in a corner of a 60x80 map: plain 20x20 crops mostly miss it.
+    label = np.zeros((60, 80), np.uint8)
+    label[50:53, 70:73] = 3
+    label[:5] = 255
+    found = {}
+    for name, kwargs in [
+        ("plain", dict()),
+        ("aware", dict(class_aware=True)),
+        ("aware_balanced", dict(class_aware=True, cat_max_ratio=0.75)),
+        ("aware_whole", dict(class_aware=True, min_class_pixels=9, retries=50)),
+    ]:
+        crop = RandomCrop((20, 20), **kwargs)
+        np.random.seed(0)
+        found[name] = []
+        for _ in range(40):
+            results = dict(img=coord_image(60, 80), gt_seg_map=label, seg_fields=["gt_seg_map"])
+            out = crop(dict(results, sample_class=3))
+            assert out["img"].shape == (20, 20, 3) and out["gt_seg_map"].shape == (20, 20)
+            found[name].append(int(np.count_nonzero(out["gt_seg_map"] == 3)))
+    assert np.mean(np.array(found["plain"]) > 0) < 0.5
+    assert min(found["aware"]) >= 1 and min(found["aware_balanced"]) >= 1
+    assert min(found["aware"]) < 9 and min(found["aware_whole"]) == 9
+
+
+def test_random_crop_class_aware_windows_are_uniform_around_the_pixel():
+    # Two pixels of class 2. 10x10 windows holding (15, 3) start at rows 6..15 and, clipped to
+    # the image, at columns 0..3; those holding (5, 25) at rows 0..5 and columns 16..20.
+    label = np.zeros((30, 30), np.uint8)
+    label[15, 3] = label[5, 25] = 2
+    crop = RandomCrop((10, 10), class_aware=True)
+    np.random.seed(0)
+    starts = []
+    for _ in range(1600):
+        results = dict(img=coord_image(30, 30), gt_seg_map=label, seg_fields=["gt_seg_map"])
+        out = crop(dict(results, sample_class=2))
+        starts.append(tuple(int(v) for v in out["img"][0, 0, :2]))
+    first = {(y, x) for y in range(6, 16) for x in range(4)}
+    second = {(y, x) for y in range(6) for x in range(16, 21)}
+    assert set(starts) == first | second
+    # Each pixel is picked half the time, each of its windows then equally often.
+    assert abs(sum(s in first for s in starts) / len(starts) - 0.5) < 0.05
+    counts = np.array([starts.count(s) for s in first])
+    assert counts.min() > 5 and counts.max() < 40  # 20 expected each
+
+
 def test_random_crop_smaller_image_kept_whole():
     img = np.zeros((5, 30, 3), np.uint8)
     out = RandomCrop((10, 10))(dict(img=img))
@@ -305,6 +400,8 @@ def test_pack_seg_inputs():
         dict(type="Resize", scale=(0, 10)),
         dict(type="RandomResize", scale=(10, 10), ratio_range=(2.0, 1.0)),
         dict(type="RandomCrop", crop_size=(4, 4), cat_max_ratio=0),
+        dict(type="RandomCrop", crop_size=(4, 4), min_class_pixels=0),
+        dict(type="RandomCrop", crop_size=(4, 4), retries=-1),
         dict(type="RandomFlip", direction="diagonal"),
         dict(type="RandomFlip", prob=1.5),
         dict(type="Pad"),
@@ -321,4 +418,7 @@ def test_bad_arguments_raise(cfg):
 def test_registered_and_repr():
     crop = TRANSFORMS.build(dict(type="RandomCrop", crop_size=(4, 6), cat_max_ratio=0.5))
     assert isinstance(crop, RandomCrop)
-    assert repr(crop) == "RandomCrop(crop_size=(4, 6), cat_max_ratio=0.5, ignore_index=255)"
+    assert repr(crop) == (
+        "RandomCrop(crop_size=(4, 6), cat_max_ratio=0.5, ignore_index=255, class_aware=False, "
+        "min_class_pixels=1, retries=10)"
+    )

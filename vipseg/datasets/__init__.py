@@ -3,6 +3,7 @@
 from .basesegdataset import BaseSegDataset
 from .camvid import CamVidDataset
 from .cityscapes import CityscapesDataset
+from .rare_class_sampling import RareClassSampling
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ["BaseSegDataset", "CamVidDataset", "CityscapesDataset"]
+__all__ = ["BaseSegDataset", "CamVidDataset", "CityscapesDataset", "RareClassSampling"]

@@ -152,7 +152,8 @@ class RandomResize(Resize):
 class RandomCrop(BaseTransform):
     """Crop a random ``crop_size`` window (or all of a smaller image; Pad fixes the size).
 
-    Required keys: ``img``; ``gt_seg_map`` when ``cat_max_ratio < 1``; optional ``seg_fields``.
+    Required keys: ``img``; ``gt_seg_map`` when ``cat_max_ratio < 1`` or for a class-aware
+    crop; optional ``seg_fields``, ``sample_class`` (set by ``RareClassSampling``).
     Modified keys: ``img``, ``img_shape``, every key in ``seg_fields``.
 
     Args:
@@ -161,6 +162,13 @@ class RandomCrop(BaseTransform):
             two classes and none covers more than this share of the non-ignored pixels (if
             none does, the last one drawn is kept), as in MMSegmentation.
         ignore_index: label not counted by ``cat_max_ratio``.
+        class_aware: if the results have ``sample_class`` and ``gt_seg_map`` shows it, draw
+            the window uniformly among those holding a random pixel of that class, so rare
+            class sampling is not undone by the crop. Otherwise the crop is the plain one.
+        min_class_pixels: a class-aware window is redrawn while it has fewer pixels of the
+            class than this (or, with ``cat_max_ratio < 1``, while it is unbalanced).
+        retries: redraws of a class-aware window; the last one is kept (it still holds the
+            class).
     """
 
     def __init__(
@@ -168,12 +176,23 @@ class RandomCrop(BaseTransform):
         crop_size: int | Sequence[int],
         cat_max_ratio: float = 1.0,
         ignore_index: int = 255,
+        class_aware: bool = False,
+        min_class_pixels: int = 1,
+        retries: int = 10,
     ):
         self.crop_size = _pair(crop_size, "crop_size")
         if not 0 < cat_max_ratio <= 1:
             raise ValueError(f"cat_max_ratio must be in (0, 1], got {cat_max_ratio!r}")
+        if min_class_pixels < 1 or retries < 0:
+            raise ValueError(
+                f"need min_class_pixels >= 1 and retries >= 0, got {min_class_pixels!r}, "
+                f"{retries!r}"
+            )
         self.cat_max_ratio = float(cat_max_ratio)
         self.ignore_index = int(ignore_index)
+        self.class_aware = bool(class_aware)
+        self.min_class_pixels = int(min_class_pixels)
+        self.retries = int(retries)
 
     def _random_box(self, hw: tuple[int, int]) -> tuple[int, int, int, int]:
         margin_h = max(hw[0] - self.crop_size[0], 0)
@@ -182,6 +201,20 @@ class RandomCrop(BaseTransform):
         x0 = np.random.randint(0, margin_w + 1)
         return y0, min(y0 + self.crop_size[0], hw[0]), x0, min(x0 + self.crop_size[1], hw[1])
 
+    def _box_around(self, hw: tuple[int, int], ys: np.ndarray, xs: np.ndarray):
+        """A window drawn uniformly among the in-image windows holding a random (ys, xs)."""
+        k = np.random.randint(len(ys))
+        box = []
+        for centre, size, crop in (
+            (ys[k], hw[0], self.crop_size[0]),
+            (xs[k], hw[1], self.crop_size[1]),
+        ):
+            low = max(centre - crop + 1, 0)
+            high = min(centre, max(size - crop, 0))
+            start = np.random.randint(low, high + 1)
+            box += [start, min(start + crop, size)]
+        return tuple(int(v) for v in box)
+
     def _balanced(self, seg: np.ndarray) -> bool:
         counts = np.bincount(seg.ravel())
         if self.ignore_index < len(counts):
@@ -189,14 +222,40 @@ class RandomCrop(BaseTransform):
         counts = counts[counts > 0]
         return len(counts) > 1 and counts.max() / counts.sum() < self.cat_max_ratio
 
+    def _class_pixels(self, results: dict) -> tuple[np.ndarray, np.ndarray] | None:
+        """Pixel coordinates of ``sample_class`` for a class-aware crop, else None."""
+        if not self.class_aware or results.get("sample_class") is None:
+            return None
+        ys, xs = np.nonzero(results["gt_seg_map"] == results["sample_class"])
+        # The class can vanish from the map, e.g. shrunk away by RandomResize.
+        return (ys, xs) if len(ys) else None
+
+    def _accept(self, results: dict, box: tuple[int, int, int, int], cls: int | None) -> bool:
+        if cls is None and self.cat_max_ratio == 1:
+            return True
+        seg = results["gt_seg_map"][box[0] : box[1], box[2] : box[3]]
+        if cls is not None and np.count_nonzero(seg == cls) < self.min_class_pixels:
+            return False
+        return self.cat_max_ratio == 1 or self._balanced(seg)
+
+    def _box(self, hw: tuple[int, int], pixels) -> tuple[int, int, int, int]:
+        return self._random_box(hw) if pixels is None else self._box_around(hw, *pixels)
+
+    def _draw(self, results: dict, hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        pixels = self._class_pixels(results)
+        cls = None if pixels is None else results["sample_class"]
+        # The plain crop keeps its 10 redraws so its random stream is unchanged.
+        redraws = 10 if pixels is None else self.retries
+        box = self._box(hw, pixels)
+        for _ in range(redraws):
+            if self._accept(results, box, cls):
+                break
+            box = self._box(hw, pixels)
+        return box
+
     def transform(self, results: dict) -> dict:
         hw = results["img"].shape[:2]
-        y0, y1, x0, x1 = self._random_box(hw)
-        if self.cat_max_ratio < 1:
-            for _ in range(10):
-                if self._balanced(results["gt_seg_map"][y0:y1, x0:x1]):
-                    break
-                y0, y1, x0, x1 = self._random_box(hw)
+        y0, y1, x0, x1 = self._draw(results, hw)
         # Copies so the crop does not keep the whole source array alive.
         results["img"] = results["img"][y0:y1, x0:x1].copy()
         for key in results.get("seg_fields", []):
@@ -207,7 +266,9 @@ class RandomCrop(BaseTransform):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(crop_size={self.crop_size}, "
-            f"cat_max_ratio={self.cat_max_ratio}, ignore_index={self.ignore_index})"
+            f"cat_max_ratio={self.cat_max_ratio}, ignore_index={self.ignore_index}, "
+            f"class_aware={self.class_aware}, min_class_pixels={self.min_class_pixels}, "
+            f"retries={self.retries})"
         )
 
 
