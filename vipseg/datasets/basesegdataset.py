@@ -1,4 +1,5 @@
-"""The base of vipseg's datasets: find image/label pairs by suffix under a data root."""
+"""The base of vipseg's datasets: find image/label pairs by suffix under a data root, or take
+the images a split file lists."""
 
 import os.path as osp
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from vipseg.registry import DATASETS
-from vipseg.utils.errors import ConfigError, MissingDataError
+from vipseg.utils.errors import ConfigError, DataError, MissingDataError
 
 
 @DATASETS.register_module()
@@ -17,17 +18,23 @@ class BaseSegDataset(BaseDataset):
     recursively, sorted) with the file of the same relative stem and ``seg_map_suffix`` under
     ``data_prefix['seg_map_path']``.
 
+    With ``ann_file`` (a split file, as in MMSegmentation) only the images it lists are used, in
+    its order: one stem per line, relative to ``data_prefix['img_path']`` and without
+    ``img_suffix`` (e.g. ``train/0001TP_006690``); blank lines and ``#`` comments are skipped.
+    ``tools/analysis_tools/make_folds.py`` writes such files for K-fold cross-validation.
+
     Subclasses set ``METAINFO`` (``classes``, ``palette``), default suffixes, and optionally
     :meth:`label_map` (a lookup table from stored label values to class indices, applied on
     the fly by ``LoadAnnotations``). Every item carries ``num_classes``, ``ignore_index`` and
     ``label_map`` so ``LoadAnnotations`` can check label values.
 
     Args:
-        data_root: folder the prefixes are relative to.
+        data_root: folder the prefixes (and a relative ``ann_file``) are relative to.
         data_prefix: ``img_path`` and, for labelled splits, ``seg_map_path``; leave
             ``seg_map_path`` out for an unlabelled split. Instance maps are looked up in
             ``instance_map_path``, by default the ``seg_map_path`` folder.
         img_suffix, seg_map_suffix, instance_suffix: file name endings.
+        ann_file: split file listing the images to use; None: all images under ``img_path``.
         pipeline: transform configs.
         test_mode: no re-fetching of failed samples.
         ignore_index: label value excluded from losses and metrics.
@@ -44,6 +51,7 @@ class BaseSegDataset(BaseDataset):
         img_suffix: str = ".jpg",
         seg_map_suffix: str = ".png",
         instance_suffix: str | None = None,
+        ann_file: str | None = None,
         pipeline: Sequence[dict] = (),
         test_mode: bool = False,
         ignore_index: int = 255,
@@ -64,6 +72,7 @@ class BaseSegDataset(BaseDataset):
         self.instance_suffix = instance_suffix
         self.ignore_index = ignore_index
         super().__init__(
+            ann_file=ann_file or "",  # mmengine joins a relative one to data_root
             data_root=data_root,
             data_prefix=dict(data_prefix),
             metainfo=metainfo,
@@ -98,12 +107,46 @@ class BaseSegDataset(BaseDataset):
         img_dir = Path(self.data_prefix["img_path"])
         if not img_dir.is_dir():
             raise MissingDataError(f"{type(self).__name__}: image folder {img_dir} does not exist")
+        if self.ann_file:
+            return [self._pair(img) for img in self._listed_images(img_dir)]
         images = sorted(img_dir.rglob(f"*{self.img_suffix}"))
         if not images:
             raise MissingDataError(
                 f"{type(self).__name__}: no '*{self.img_suffix}' images in {img_dir} (empty split?)"
             )
         return [self._pair(img) for img in images]
+
+    def _listed_images(self, img_dir: Path) -> list[Path]:
+        """The images named by the split file ``self.ann_file``, in its order."""
+        name, ann_file = type(self).__name__, Path(self.ann_file)
+        if not ann_file.is_file():
+            raise MissingDataError(f"{name}: ann_file {ann_file} does not exist")
+        images, first_line = [], {}
+        for number, line in enumerate(ann_file.read_text().splitlines(), start=1):
+            stem = line.strip()
+            if not stem or stem.startswith("#"):
+                continue
+            if stem in first_line:
+                raise DataError(
+                    f"{name}: ann_file {ann_file} line {number} repeats {stem!r} "
+                    f"(first on line {first_line[stem]})"
+                )
+            first_line[stem] = number
+            # An absolute stem would escape img_path and break the image/label pairing.
+            if Path(stem).is_absolute():
+                raise DataError(
+                    f"{name}: ann_file {ann_file} line {number}: stem {stem!r} must be "
+                    f"relative to {img_dir}"
+                )
+            img = img_dir / f"{stem}{self.img_suffix}"
+            if not img.is_file():
+                raise MissingDataError(
+                    f"{name}: ann_file {ann_file} line {number}: image {img} does not exist"
+                )
+            images.append(img)
+        if not images:
+            raise MissingDataError(f"{name}: ann_file {ann_file} lists no images")
+        return images
 
     def _pair(self, img: Path) -> dict:
         rel = img.relative_to(self.data_prefix["img_path"])
