@@ -32,6 +32,8 @@ setup(
     extras_require={
         "tests": read_requirements("tests"),
         "optional": read_requirements("optional"),
+        # TimmBackbone: any timm model as a backbone (pip install -e ".[timm]")
+        "timm": ["timm>=1.0"],
         "all": read_requirements("tests") + read_requirements("optional"),
     },
     license="Apache-2.0",

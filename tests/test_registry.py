@@ -22,6 +22,12 @@ MINIMAL = {
     "ResNet": dict(depth=18, base_channels=4, stem_channels=4),
     "ASPPHead": dict(in_channels=8, channels=4, num_classes=3),
     "FCNHead": dict(in_channels=8, channels=4, num_classes=3),
+    "ACFHead": dict(in_channels=8, channels=4, num_classes=3, acf_channels=4),
+    # timm is in requirements/tests.txt; the smallest feature pyramid of a common model.
+    "TimmBackbone": dict(model_name="resnet18", out_indices=(4,)),
+    "DeepLabV3PlusHead": dict(in_channels=8, channels=4, num_classes=3, c1_in_channels=4),
+    "EvoNormB0": dict(num_features=4),
+    "EvoNormS0": dict(num_features=4, groups=2),
     "CrossEntropyLoss": dict(),
     "OhemCrossEntropyLoss": dict(),
     "FocalLoss": dict(),
@@ -65,6 +71,8 @@ MINIMAL = {
         dataset=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
         min_pixels=1,
     ),
+    "UNet": dict(base_channels=4),
+    "AttentionUNet": dict(base_channels=4),
 }
 
 

@@ -1,3 +1,6 @@
+from .attention_unet import AttentionUNet
 from .resnet import ResNet
+from .timm_backbone import TimmBackbone
+from .unet import UNet
 
-__all__ = ["ResNet"]
+__all__ = ["AttentionUNet", "ResNet", "TimmBackbone", "UNet"]

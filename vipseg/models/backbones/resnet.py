@@ -3,11 +3,12 @@
 from collections.abc import Sequence
 
 import torch
-from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmcv.cnn import build_conv_layer
 from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from vipseg.models.layers.norm_act import build_norm_act, resolve_norm_cfg
 from vipseg.registry import MODELS
 
 
@@ -37,15 +38,16 @@ class BasicBlock(nn.Module):
             dilation=dilation,
             bias=False,
         )
-        self.bn1 = build_norm_layer(norm_cfg, planes)[1]
+        # act1 is a ReLU, or nn.Identity after a norm-activation layer such as EvoNorm.
+        self.bn1, self.act1 = build_norm_act(norm_cfg, planes, activation=True)
         self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, padding=1, bias=False)
-        self.bn2 = build_norm_layer(norm_cfg, planes)[1]
-        self.relu = nn.ReLU(inplace=True)
+        self.bn2 = build_norm_act(norm_cfg, planes, activation=False)[0]
+        self.relu = nn.ReLU(inplace=True)  # after the residual addition
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.act1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + identity)
 
@@ -67,7 +69,8 @@ class Bottleneck(nn.Module):
     ):
         super().__init__()
         self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 1, bias=False)
-        self.bn1 = build_norm_layer(norm_cfg, planes)[1]
+        # act1/act2 are ReLUs, or nn.Identity after a norm-activation layer such as EvoNorm.
+        self.bn1, self.act1 = build_norm_act(norm_cfg, planes, activation=True)
         self.conv2 = build_conv_layer(
             conv_cfg,
             planes,
@@ -78,16 +81,16 @@ class Bottleneck(nn.Module):
             dilation=dilation,
             bias=False,
         )
-        self.bn2 = build_norm_layer(norm_cfg, planes)[1]
+        self.bn2, self.act2 = build_norm_act(norm_cfg, planes, activation=True)
         self.conv3 = build_conv_layer(conv_cfg, planes, planes * 4, 1, bias=False)
-        self.bn3 = build_norm_layer(norm_cfg, planes * 4)[1]
-        self.relu = nn.ReLU(inplace=True)
+        self.bn3 = build_norm_act(norm_cfg, planes * 4, activation=False)[0]
+        self.relu = nn.ReLU(inplace=True)  # after the residual addition
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.act1(self.bn1(self.conv1(x)))
+        out = self.act2(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         return self.relu(out + identity)
 
@@ -109,7 +112,10 @@ class ResNet(BaseModule):
         norm_eval: keep BN layers in eval mode while training (for fine-tuning small batches).
         contract_dilation: the first block of a dilated stage uses half the dilation, as in
             DeepLab, so the receptive field grows smoothly.
-        conv_cfg, norm_cfg: mmcv layer configs, e.g. ``dict(type='SyncBN')``.
+        conv_cfg, norm_cfg: mmcv layer configs: ``dict(type='BN')``, ``'SyncBN'``,
+            ``dict(type='GN', num_groups=32)``, ``'IN'``, or the norm-activation layers
+            ``dict(type='EvoNormB0')`` / ``dict(type='EvoNormS0', groups=32)``, which take
+            the place of the ReLU after each norm (docs/normalization.md).
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained', checkpoint=path)``.
     """
 
@@ -154,7 +160,7 @@ class ResNet(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.conv_cfg = conv_cfg
-        self.norm_cfg = norm_cfg or dict(type="BN", requires_grad=True)
+        self.norm_cfg = resolve_norm_cfg(norm_cfg or dict(type="BN", requires_grad=True))
         block, stage_blocks = self.arch_settings[depth]
         self._make_stem(in_channels, stem_channels, deep_stem)
         inplanes = stem_channels
@@ -186,8 +192,7 @@ class ResNet(BaseModule):
                         padding=1,
                         bias=False,
                     ),
-                    build_norm_layer(self.norm_cfg, widths[i + 1])[1],
-                    nn.ReLU(inplace=True),
+                    *build_norm_act(self.norm_cfg, widths[i + 1], activation=True),
                 ]
             self.stem = nn.Sequential(*layers)
         else:
@@ -195,8 +200,7 @@ class ResNet(BaseModule):
                 build_conv_layer(
                     self.conv_cfg, in_channels, stem_channels, 7, stride=2, padding=3, bias=False
                 ),
-                build_norm_layer(self.norm_cfg, stem_channels)[1],
-                nn.ReLU(inplace=True),
+                *build_norm_act(self.norm_cfg, stem_channels, activation=True),
             )
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
@@ -216,7 +220,7 @@ class ResNet(BaseModule):
                 build_conv_layer(
                     self.conv_cfg, inplanes, planes * block.expansion, 1, stride=stride, bias=False
                 ),
-                build_norm_layer(self.norm_cfg, planes * block.expansion)[1],
+                build_norm_act(self.norm_cfg, planes * block.expansion, activation=False)[0],
             )
         first_dilation = dilation // 2 if contract_dilation and dilation > 1 else dilation
         layers = [

@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 
 import torch
-from mmcv.cnn import ConvModule
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmengine.model import ModuleList, Sequential
 from torch import nn
 
+from vipseg.models.layers.norm_act import is_instance_norm
 from vipseg.models.utils import resize
 from vipseg.registry import MODELS
 
@@ -20,6 +21,8 @@ class ASPPHead(BaseDecodeHead):
     Args:
         dilations: one 1x1 branch for dilation 1, a 3x3 branch per other rate; (1, 12, 24, 36)
             for output stride 8, (1, 6, 12, 18) for 16.
+        separable: make the 3x3 atrous branches depthwise separable (depthwise 3x3, norm,
+            act, pointwise 1x1, norm, act), as DeepLabV3+ does (Chen et al. 2018).
         See :class:`BaseDecodeHead` for the rest.
     """
 
@@ -30,6 +33,7 @@ class ASPPHead(BaseDecodeHead):
         *,
         num_classes: int,
         dilations: Sequence[int] = (1, 6, 12, 18),
+        separable: bool = False,
         in_index: int = -1,
         dropout_ratio: float = 0.1,
         conv_cfg: dict | None = None,
@@ -55,18 +59,17 @@ class ASPPHead(BaseDecodeHead):
             init_cfg=init_cfg,
         )
         layer = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        # Instance norm of the pooled 1x1 map would erase it (and raises in training).
+        pool_norm = None if is_instance_norm(self.norm_cfg) else self.norm_cfg
         self.image_pool = Sequential(
-            nn.AdaptiveAvgPool2d(1), ConvModule(in_channels, channels, 1, **layer)
+            nn.AdaptiveAvgPool2d(1),
+            ConvModule(in_channels, channels, 1, **dict(layer, norm_cfg=pool_norm)),
         )
+        atrous = DepthwiseSeparableConvModule if separable else ConvModule
         self.aspp = ModuleList(
-            ConvModule(
-                in_channels,
-                channels,
-                1 if d == 1 else 3,
-                dilation=d,
-                padding=0 if d == 1 else d,
-                **layer,
-            )
+            ConvModule(in_channels, channels, 1, **layer)
+            if d == 1
+            else atrous(in_channels, channels, 3, dilation=d, padding=d, **layer)
             for d in dilations
         )
         self.bottleneck = ConvModule(

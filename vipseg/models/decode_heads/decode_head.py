@@ -7,6 +7,7 @@ import torch
 from mmengine.model import BaseModule, ModuleList
 from torch import nn
 
+from vipseg.models.layers.norm_act import act_cfg_for, resolve_norm_cfg
 from vipseg.models.losses import accuracy
 from vipseg.models.utils import resize, stack_gt
 from vipseg.registry import MODELS
@@ -24,7 +25,8 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
         num_classes: number of classes (set it in leaf configs).
         in_index: which backbone output the head reads.
         dropout_ratio: dropout before the classifier.
-        conv_cfg, norm_cfg, act_cfg: mmcv layer configs for the head's ConvModules.
+        conv_cfg, norm_cfg, act_cfg: mmcv layer configs for the head's ConvModules; with an
+            EvoNorm ``norm_cfg`` leave ``act_cfg`` unset (the norm is the activation).
         loss_decode: one loss config or a list (default: cross entropy); each loss's
             ``loss_name`` keys the loss dict, equal names are summed.
         ignore_index: label value the losses and accuracy skip.
@@ -57,8 +59,10 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
         self.num_classes = num_classes
         self.in_index = in_index
         self.conv_cfg = conv_cfg
-        self.norm_cfg = norm_cfg or dict(type="BN", requires_grad=True)
-        self.act_cfg = act_cfg or dict(type="ReLU")
+        # The type is resolved in vipseg's registry (no default scope needed), and a
+        # norm-activation layer (EvoNorm) gets no activation after it: layers/norm_act.py.
+        self.norm_cfg = resolve_norm_cfg(norm_cfg or dict(type="BN", requires_grad=True))
+        self.act_cfg = act_cfg_for(self.norm_cfg, act_cfg)
         self.ignore_index = ignore_index
         self.align_corners = align_corners
         if loss_decode is None:

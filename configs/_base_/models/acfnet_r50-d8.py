@@ -1,0 +1,52 @@
+# ACFNet (Zhang et al. 2019): ASPP + coarse prediction + Attentional Class Feature module on a
+# dilated ResNet-50 V1c at output stride 8, FCN auxiliary head. Loss weights auxiliary 0.4,
+# coarse 0.6, fine 0.7 (see ACFHead). num_classes and the crop size are set in the leaf configs.
+norm_cfg = dict(type="SyncBN", requires_grad=True)
+data_preprocessor = dict(
+    type="SegDataPreProcessor",
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+)
+model = dict(
+    type="EncoderDecoder",
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type="ResNet",
+        depth=50,
+        deep_stem=True,
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        out_indices=(0, 1, 2, 3),
+        norm_cfg=norm_cfg,
+        contract_dilation=True,
+    ),
+    decode_head=dict(
+        type="ACFHead",
+        in_channels=2048,
+        in_index=3,
+        channels=512,
+        acf_channels=256,
+        dilations=(1, 12, 24, 36),
+        dropout_ratio=0.1,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(type="CrossEntropyLoss", loss_weight=0.7),
+        coarse_loss_decode=dict(type="CrossEntropyLoss", loss_weight=0.6),
+    ),
+    auxiliary_head=dict(
+        type="FCNHead",
+        in_channels=1024,
+        in_index=2,
+        channels=256,
+        num_convs=1,
+        concat_input=False,
+        dropout_ratio=0.1,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(type="CrossEntropyLoss", loss_weight=0.4),
+    ),
+    test_cfg=dict(mode="whole"),
+)
