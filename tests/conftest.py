@@ -81,3 +81,55 @@ def test_tool():
 def fast_train():
     """``--cfg-options`` that make the demo config train 4 tiny iterations, no workers."""
     return list(FAST_TRAIN)
+
+
+@pytest.fixture(scope="session")
+def toy_city_batch(toycity_root):
+    """``make(crop)``: two train items of the demo pipeline, ``crop`` x ``crop``, collated.
+
+    The crops and flips draw from numpy's and Python's generators, which are seeded so a
+    batch does not depend on the tests that ran before; each size is made once per session.
+    """
+    import random
+
+    import numpy as np
+    from mmengine.dataset import pseudo_collate
+
+    from vipseg.registry import DATASETS
+    from vipseg.utils import load_config
+
+    batches = {}
+
+    def make(crop: int) -> dict:
+        if crop not in batches:
+            cfg = load_config(str(REPO / DEMO_CONFIG)).train_dataloader.dataset
+            for step in cfg.pipeline:
+                if step.type == "RandomCrop":
+                    step.crop_size = (crop, crop)
+            dataset = DATASETS.build({**cfg, "data_root": str(toycity_root)})
+            np.random.seed(0)
+            random.seed(0)
+            batches[crop] = pseudo_collate([dataset[i] for i in range(2)])
+        return batches[crop]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def fit_batch():
+    """``fit(model, batch, steps, lr)``: AdamW on the sum of a segmentor's ``loss*`` terms
+    for ``steps`` steps on one batch; returns each step's loss dict as floats."""
+
+    def fit(model, batch: dict, steps: int, lr: float) -> list[dict[str, float]]:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+        history = []
+        for _ in range(steps):
+            losses = model(**model.data_preprocessor(dict(batch), training=True), mode="loss")
+            total = sum(v for k, v in losses.items() if "loss" in k)
+            optimizer.zero_grad()
+            total.backward()
+            optimizer.step()
+            history.append({k: v.item() for k, v in losses.items()})
+        return history
+
+    return fit

@@ -14,10 +14,9 @@ from mmengine.runner import Runner  # noqa: E402
 from vipseg.utils import (  # noqa: E402
     ConfigError,
     DictAction,
-    InputError,
     check_config_types,
+    exit_on_input_error,
     keep_freed_memory,
-    last_line,
     load_config,
     register_all_modules,
     set_data_root,
@@ -81,16 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     keep_freed_memory()  # faster CPU steps; see vipseg/utils/allocator.py
     register_all_modules()
-    try:
+    with exit_on_input_error():  # bad data or config: one line, exit 2
         cfg = build_cfg(args)
         check_config_types(cfg)
         setup_cpu_distributed(cfg)
         runner = Runner.from_cfg(cfg)
         runner.logger.info(f"vipseg: world size: {runner.world_size}, launcher: {cfg.launcher}")
         runner.train()
-    except InputError as error:  # bad data or config: one line, no traceback
-        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -4,16 +4,11 @@ import pytest
 import torch
 from mmengine.structures import PixelData
 
-from vipseg.models.losses import BaseSegLoss
+from vipseg.models.losses import BaseSegLoss, registered_losses
 from vipseg.registry import MODELS
 from vipseg.structures import SegDataSample
 
-MODELS.import_from_location()
-LOSSES = sorted(
-    name
-    for name, cls in MODELS.module_dict.items()
-    if isinstance(cls, type) and issubclass(cls, BaseSegLoss)
-)
+LOSSES = registered_losses()
 # Small-input settings: OHEM keeps half of a 2x3 image; the rest use their defaults.
 ARGS = {"OhemCrossEntropyLoss": dict(min_kept=3, min_kept_size=(2, 3))}
 

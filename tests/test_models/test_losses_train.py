@@ -5,53 +5,29 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.dataset import pseudo_collate
 
-from vipseg.models.losses import BaseSegLoss
-from vipseg.registry import DATASETS, MODELS
+from vipseg.models.losses import registered_losses
+from vipseg.registry import MODELS
 from vipseg.utils import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = "configs/deeplabv3_r18_toycity.py"
-MODELS.import_from_location()
-LOSSES = sorted(
-    name
-    for name, cls in MODELS.module_dict.items()
-    if isinstance(cls, type) and issubclass(cls, BaseSegLoss)
-)
-
-
-@pytest.fixture(scope="module")
-def toy_batch(toycity_root):
-    cfg = load_config(DEMO)
-    # 128x128 crops: a quarter of the demo's pixels is plenty to see a loss fall.
-    for step in cfg.train_dataloader.dataset.pipeline:
-        if step.type == "RandomCrop":
-            step.crop_size = (128, 128)
-    cfg.model.data_preprocessor.size = (128, 128)
-    dataset = DATASETS.build({**cfg.train_dataloader.dataset, "data_root": str(toycity_root)})
-    torch.manual_seed(0)
-    return cfg, pseudo_collate([dataset[i] for i in range(2)])
+LOSSES = registered_losses()
 
 
 @pytest.mark.parametrize("name", LOSSES)
-def test_loss_decreases_when_fitting_a_toy_city_batch(name, toy_batch):
-    cfg, batch = toy_batch
+def test_loss_decreases_when_fitting_a_toy_city_batch(name, toy_city_batch, fit_batch):
+    # 128x128 crops: a quarter of the demo's pixels is plenty to see a loss fall.
+    cfg = load_config(DEMO)
+    cfg.model.data_preprocessor.size = (128, 128)
     head = cfg.model.decode_head
     extra = dict(min_kept=2000, min_kept_size=(256, 256)) if name.startswith("Ohem") else {}
     head.loss_decode = dict(type=name, **extra)
     cfg.model.auxiliary_head = None
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    values = []
-    for _ in range(12):
-        data = model.data_preprocessor(batch, training=True)
-        loss = model(**data, mode="loss")["decode." + MODELS.get(name)().loss_name]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        values.append(loss.item())
+    key = "decode." + MODELS.get(name)().loss_name
+    values = [step[key] for step in fit_batch(model, toy_city_batch(128), steps=12, lr=3e-3)]
     assert all(torch.isfinite(torch.tensor(values)))
     assert min(values[-3:]) < 0.8 * values[0], values
 

@@ -1,20 +1,16 @@
 """U-Net and Attention U-Net: shapes at any input size, the gate's math, deep supervision,
 norms, and fitting a toy-city batch."""
 
-import copy
 import math
-import random
 
-import numpy as np
 import pytest
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.structures import PixelData
 from torch import nn
 
 from vipseg.models.backbones import AttentionUNet, UNet
 from vipseg.models.backbones.attention_unet import AttentionGate
-from vipseg.registry import DATASETS, MODELS
+from vipseg.registry import MODELS
 from vipseg.structures import SegDataSample
 from vipseg.utils import load_config
 
@@ -155,22 +151,8 @@ def test_syncbn_config_builds_syncbn_layers():
     assert sum(isinstance(m, nn.SyncBatchNorm) for m in model.modules()) == 18
 
 
-@pytest.fixture(scope="module")
-def toy_batch(toycity_root):
-    cfg = load_config("configs/deeplabv3_r18_toycity.py")
-    for step in cfg.train_dataloader.dataset.pipeline:
-        if step.type == "RandomCrop":
-            step.crop_size = (64, 64)
-    dataset = DATASETS.build({**cfg.train_dataloader.dataset, "data_root": str(toycity_root)})
-    # The crops and flips draw from numpy's generator: fix them so the batch does not depend
-    # on the tests that ran before.
-    np.random.seed(0)
-    random.seed(0)
-    return pseudo_collate([dataset[i] for i in range(2)])
-
-
 @pytest.mark.parametrize("name", ["unet", "attention_unet"])
-def test_overfits_a_toy_city_batch(name, toy_batch):
+def test_overfits_a_toy_city_batch(name, toy_city_batch, fit_batch):
     cfg = _segmentor_cfg(name, width=16)
     cfg.data_preprocessor.size = (64, 64)
     # No dropout: it keeps the loss of a single batch from going to zero.
@@ -179,13 +161,6 @@ def test_overfits_a_toy_city_batch(name, toy_batch):
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-2)
-    values = []
-    for _ in range(50):
-        data = model.data_preprocessor(copy.copy(toy_batch), training=True)
-        loss = model(**data, mode="loss")["decode.loss_ce"]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        values.append(loss.item())
+    history = fit_batch(model, toy_city_batch(64), steps=50, lr=2e-2)
+    values = [step["decode.loss_ce"] for step in history]
     assert min(values[-3:]) < 0.1 * values[0], values

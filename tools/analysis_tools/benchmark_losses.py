@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from vipseg.models.losses import BaseSegLoss  # noqa: E402
+from vipseg.models.losses import BaseSegLoss, registered_losses  # noqa: E402
 from vipseg.registry import MODELS  # noqa: E402
 from vipseg.utils import register_all_modules  # noqa: E402
 
@@ -40,14 +40,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--losses", nargs="+", help="names to time (default: all registered)")
     return parser.parse_args(argv)
-
-
-def registered_losses() -> list[str]:
-    return sorted(
-        name
-        for name, cls in MODELS.module_dict.items()
-        if isinstance(cls, type) and issubclass(cls, BaseSegLoss)
-    )
 
 
 def time_loss(loss: BaseSegLoss, pred: torch.Tensor, label: torch.Tensor, iters: int) -> float:

@@ -25,9 +25,8 @@ from vipseg.datasets.class_weights import (  # noqa: E402
 from vipseg.datasets.label_stats import build_split_dataset, class_pixel_counts  # noqa: E402
 from vipseg.utils import (  # noqa: E402
     DictAction,
-    InputError,
     MissingDataError,
-    last_line,
+    exit_on_input_error,
     load_config,
     register_all_modules,
 )
@@ -101,11 +100,8 @@ def run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     register_all_modules()
-    try:
+    with exit_on_input_error():  # bad data or config: one line, exit 2
         run(args)
-    except InputError as error:  # bad data or config: one line, no traceback
-        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,7 @@ from vipseg.datasets.label_stats import build_split_dataset  # noqa: E402
 from vipseg.utils import (  # noqa: E402
     ConfigError,
     DictAction,
-    InputError,
-    last_line,
+    exit_on_input_error,
     load_config,
     register_all_modules,
 )
@@ -78,11 +77,8 @@ def run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     register_all_modules()
-    try:
+    with exit_on_input_error():  # bad data or config: one line, exit 2
         run(args)
-    except InputError as error:  # bad data or config: one line, no traceback
-        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

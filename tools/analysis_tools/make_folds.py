@@ -34,8 +34,7 @@ from vipseg.utils import (  # noqa: E402
     ConfigError,
     DataError,
     DictAction,
-    InputError,
-    last_line,
+    exit_on_input_error,
     load_config,
     register_all_modules,
 )
@@ -252,11 +251,8 @@ def make_folds(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     register_all_modules()
-    try:
+    with exit_on_input_error():  # bad data or config: one line, exit 2
         make_folds(args)
-    except InputError as error:  # bad data or config: one line, no traceback
-        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,14 @@ from .config import (
     set_data_root,
 )
 from .dist import setup_cpu_distributed
-from .errors import ConfigError, DataError, InputError, MissingDataError, last_line
+from .errors import (
+    ConfigError,
+    DataError,
+    InputError,
+    MissingDataError,
+    exit_on_input_error,
+    last_line,
+)
 from .setup_env import register_all_modules
 
 __all__ = [
@@ -17,6 +24,7 @@ __all__ = [
     "InputError",
     "MissingDataError",
     "check_config_types",
+    "exit_on_input_error",
     "keep_freed_memory",
     "last_line",
     "load_config",

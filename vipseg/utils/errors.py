@@ -6,6 +6,9 @@ clauses keep working.
 """
 
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class InputError(Exception):
@@ -34,3 +37,14 @@ def last_line(error: BaseException) -> str:
     if not lines:
         return type(error).__name__
     return re.sub(r"^[\w.]+Error: ", "", lines[-1])
+
+
+@contextmanager
+def exit_on_input_error() -> Iterator[None]:
+    """For the tools' ``main``: an :class:`InputError` inside becomes one line on stderr,
+    ``vipseg: error: <message>``, and exit status 2, with no traceback."""
+    try:
+        yield
+    except InputError as error:
+        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
+        sys.exit(2)

@@ -1,5 +1,5 @@
 from .accuracy import accuracy
-from .base import BaseSegLoss
+from .base import BaseSegLoss, registered_losses
 from .cross_entropy_loss import CrossEntropyLoss, cross_entropy
 from .focal_loss import FocalLoss, focal_loss
 from .lovasz_loss import LovaszLoss, lovasz_softmax
@@ -20,5 +20,6 @@ __all__ = [
     "focal_tversky",
     "lovasz_softmax",
     "ohem_mask",
+    "registered_losses",
     "tversky_index",
 ]

@@ -1,12 +1,15 @@
 """The contract every vipseg loss follows, so any of them can sit in ``loss_decode``."""
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from vipseg.registry import MODELS
 
-class BaseSegLoss(nn.Module):
+
+class BaseSegLoss(nn.Module, metaclass=ABCMeta):
     """Base class of the decode-head losses.
 
     Contract: ``forward(pred, label)`` takes logits ``(N, C, H, W)`` (any float dtype) and
@@ -53,8 +56,9 @@ class BaseSegLoss(nn.Module):
         with torch.autocast(device_type=pred.device.type, enabled=False):
             return self.loss_weight * self._loss(as_float(pred), label)
 
+    @abstractmethod
     def _loss(self, pred: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """The unweighted loss of float32 (or float64) logits; autocast is off here."""
 
     def extra_repr(self) -> str:
         return (
@@ -90,3 +94,13 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def registered_losses() -> list[str]:
+    """Sorted names of the registered :class:`BaseSegLoss` subclasses (for tests and tools)."""
+    MODELS.import_from_location()
+    return sorted(
+        name
+        for name, cls in MODELS.module_dict.items()
+        if isinstance(cls, type) and issubclass(cls, BaseSegLoss)
+    )
