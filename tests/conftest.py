@@ -133,3 +133,22 @@ def fit_batch():
         return history
 
     return fit
+
+
+@pytest.fixture(scope="session")
+def tracked_run(toycity_root, tmp_path_factory):
+    """A real 5-iteration demo training run, validating at iterations 2, 4 and 5, with the
+    TensorBoard and (offline) W&B switches on and a panel drawn for every val batch.
+
+    Returns the work dir; its ``<timestamp>/vis_data/`` holds what the visualizer wrote.
+    """
+    work_dir = tmp_path_factory.mktemp("tracked")
+    options = [o for o in FAST_TRAIN if not o.startswith(("train_cfg.max_iters", "param_sch"))]
+    options += ["train_cfg.max_iters=5", "param_scheduler.0.end=5"]
+    options += ["visualizer.tensorboard=True", "visualizer.wandb=True"]
+    options += ["default_hooks.visualization.interval=1"]
+    args = ["tools/train.py", DEMO_CONFIG, "--work-dir", str(work_dir)]
+    args += ["--data-root", str(toycity_root), "--cfg-options", *options]
+    result = _run_tool(args, env_extra=dict(WANDB_MODE="offline", WANDB_SILENT="true"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return work_dir

@@ -14,6 +14,7 @@ REGISTRIES = (
     vr.HOOKS,
     vr.VISUALIZERS,
     vr.VISBACKENDS,
+    vr.LOG_PROCESSORS,
 )
 
 # The smallest arguments each registered class needs. A newly registered class without an
@@ -70,6 +71,9 @@ MINIMAL = {
     "CityscapesMetric": dict(),
     "CityscapesSubmissionHook": dict(out_dir="preds"),
     "SegVisualizationHook": dict(),
+    "GradNormHook": dict(),
+    "SegLogProcessor": dict(),
+    "SegWandbVisBackend": dict(save_dir="unused"),  # writes nothing until first used
     "SegLocalVisualizer": dict(name="minimal_test_visualizer"),
     # Datasets read files; their arguments are completed by the data fixtures below.
     "BaseSegDataset": dict(data_prefix=dict(img_path="img", seg_map_path="ann")),

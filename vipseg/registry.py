@@ -94,7 +94,7 @@ VISBACKENDS = VipsegRegistry(
     "an mmengine BaseVisBackend that stores scalars and images",
 )
 
-# Runner infrastructure: vipseg registers nothing of its own here (yet); the children exist so
+# Runner infrastructure: vipseg registers little of its own here; the children exist so
 # the Runner resolves these names inside the ``vipseg`` scope, falling back to mmengine's.
 LOOPS = VipsegRegistry("loop", MMENGINE_LOOPS, [], "an mmengine BaseLoop: train, val or test")
 DATA_SAMPLERS = VipsegRegistry(
@@ -121,5 +121,5 @@ WEIGHT_INITIALIZERS = VipsegRegistry(
     "weight initializer", MMENGINE_WEIGHT_INITIALIZERS, [], "an init_cfg weight initializer"
 )
 LOG_PROCESSORS = VipsegRegistry(
-    "log_processor", MMENGINE_LOG_PROCESSORS, [], "formats the Runner's logs"
+    "log_processor", MMENGINE_LOG_PROCESSORS, ["vipseg.engine"], "formats the Runner's logs"
 )

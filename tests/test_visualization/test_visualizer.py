@@ -1,4 +1,4 @@
-"""Colour label maps and image | ground truth | prediction panels."""
+"""Colour label maps and image | ground truth | prediction | overlay panels."""
 
 import numpy as np
 import torch
@@ -26,8 +26,10 @@ def test_panel_puts_image_ground_truth_and_prediction_side_by_side():
     sample.pred_sem_seg = PixelData(data=torch.full((1, 4, 5), 2, dtype=torch.long))
     image = np.full((4, 5, 3), 7, np.uint8)
     panel = vis.panel(image, sample)
-    assert panel.shape == (4, 15, 3)
+    assert panel.shape == (4, 20, 3)
     assert (panel[:, :5] == 7).all()
-    assert (panel[:, 5:10] == PALETTE[0]).all() and (panel[:, 10:] == PALETTE[2]).all()
+    assert (panel[:, 5:10] == PALETTE[0]).all() and (panel[:, 10:15] == PALETTE[2]).all()
+    assert (panel[:, 15:] == PALETTE[2]).all()  # alpha 1: the overlay is the prediction
     only_pred = vis.panel(image, sample, draw_gt=False)
-    assert only_pred.shape == (4, 10, 3)
+    assert only_pred.shape == (4, 15, 3)
+    assert vis.panel(image, sample, draw_gt=False, draw_pred=False) is image

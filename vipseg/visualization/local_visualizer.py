@@ -24,11 +24,19 @@ def overlay(image: np.ndarray, color: np.ndarray, alpha: float = 0.5) -> np.ndar
 class SegLocalVisualizer(Visualizer):
     """A Visualizer whose :meth:`add_datasample` draws a segmentation result.
 
+    Scalars and panels go to every backend: ``vis_backends`` plus those switched on by
+    ``tensorboard`` and ``wandb``, the one-line switches of ``default_runtime.py``
+    (``--cfg-options visualizer.tensorboard=True``).
+
     Args:
         name: instance name (mmengine visualizers are per-name singletons).
         vis_backends: backend configs, e.g. ``[dict(type='LocalVisBackend')]``.
-        save_dir: where the backends write.
+        save_dir: where the backends write (the Runner passes ``<work_dir>/<time>``).
         alpha: opacity of the color labels in overlays.
+        tensorboard: add a ``TensorboardVisBackend`` (needs ``pip install tensorboard``).
+        wandb: add a :class:`SegWandbVisBackend` (needs ``pip install wandb``; offline
+            unless ``WANDB_MODE`` or ``wandb_init_kwargs['mode']`` says otherwise).
+        wandb_init_kwargs: ``wandb.init`` arguments, e.g. ``dict(project='minicity')``.
     """
 
     def __init__(
@@ -37,8 +45,17 @@ class SegLocalVisualizer(Visualizer):
         vis_backends: list[dict] | None = None,
         save_dir: str | None = None,
         alpha: float = 0.5,
+        tensorboard: bool = False,
+        wandb: bool = False,
+        wandb_init_kwargs: dict | None = None,
     ):
-        super().__init__(name=name, vis_backends=vis_backends, save_dir=save_dir)
+        backends = [dict(b) for b in vis_backends or []]
+        types = {b["type"] for b in backends}
+        if tensorboard and "TensorboardVisBackend" not in types:
+            backends.append(dict(type="TensorboardVisBackend"))
+        if wandb and not types & {"SegWandbVisBackend", "WandbVisBackend"}:
+            backends.append(dict(type="SegWandbVisBackend", init_kwargs=wandb_init_kwargs))
+        super().__init__(name=name, vis_backends=backends or None, save_dir=save_dir)
         self.alpha = alpha
 
     def _palette(self) -> Sequence[Sequence[int]]:
@@ -50,14 +67,20 @@ class SegLocalVisualizer(Visualizer):
     def panel(
         self, image: np.ndarray, data_sample, draw_gt: bool = True, draw_pred: bool = True
     ) -> np.ndarray:
-        """RGB image beside the overlaid ground truth and/or prediction, side by side."""
+        """``image`` (RGB) | color ground truth | color prediction | prediction overlay.
+
+        Side by side; a part the sample lacks or that is switched off is left out, and the
+        overlay shows the ground truth when there is no prediction.
+        """
         palette = self._palette()
-        panels = [image]
+        colors = []
         for field, wanted in (("gt_sem_seg", draw_gt), ("pred_sem_seg", draw_pred)):
             if wanted and field in data_sample:
                 label = getattr(data_sample, field).data.squeeze(0).cpu().numpy()
-                panels.append(overlay(image, colorize(label, palette), self.alpha))
-        return np.concatenate(panels, axis=1)
+                colors.append(colorize(label, palette))
+        if not colors:
+            return image
+        return np.concatenate([image, *colors, overlay(image, colors[-1], self.alpha)], axis=1)
 
     def add_datasample(
         self,

@@ -14,4 +14,5 @@ default_hooks = dict(
     checkpoint=dict(type="CheckpointHook", by_epoch=False, interval=2000, save_best="mIoU"),
     sampler_seed=dict(type="DistSamplerSeedHook"),
     visualization=dict(type="SegVisualizationHook"),
+    grad_norm=dict(type="GradNormHook"),
 )

@@ -16,8 +16,13 @@ from vipseg.visualization import colorize
 class SegVisualizationHook(Hook):
     """Draws validation panels to the visualizer's backends and saves test predictions.
 
+    A panel is image | ground truth | prediction | overlay
+    (:meth:`SegLocalVisualizer.panel`); the local backend writes it to
+    ``<work_dir>/<time>/vis_data/vis_image/val_<image name>_<iteration>.png``, TensorBoard and
+    W&B (when switched on) log it at the training iteration.
+
     Args:
-        draw: off by default, so training pays nothing for it.
+        draw: draw validation panels (reading one image per panel from disk).
         interval: draw the first sample of every ``interval``-th validation batch.
         show_dir: in testing, write each prediction as a color PNG named after its image into
             this folder (relative paths are under the work dir).
@@ -25,7 +30,7 @@ class SegVisualizationHook(Hook):
 
     priority = "NORMAL"
 
-    def __init__(self, draw: bool = False, interval: int = 50, show_dir: str | None = None):
+    def __init__(self, draw: bool = True, interval: int = 50, show_dir: str | None = None):
         if interval < 1:
             raise ValueError(f"interval must be >= 1, got {interval}")
         self.draw = draw
@@ -37,9 +42,8 @@ class SegVisualizationHook(Hook):
             return
         sample = outputs[0]
         image = mmcv.imread(sample.img_path, channel_order="rgb")
-        runner.visualizer.add_datasample(
-            f"val_{osp.basename(sample.img_path)}", image, sample, step=runner.iter
-        )
+        name = osp.splitext(osp.basename(sample.img_path))[0]
+        runner.visualizer.add_datasample(f"val_{name}", image, sample, step=runner.iter)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch: dict, outputs: Sequence) -> None:
         if not self.show_dir:
