@@ -72,6 +72,7 @@ MINIMAL = {
     "CityscapesSubmissionHook": dict(out_dir="preds"),
     "SegVisualizationHook": dict(),
     "GradNormHook": dict(),
+    "ProgressBarHook": dict(),
     "SegLogProcessor": dict(),
     "SegWandbVisBackend": dict(save_dir="unused"),  # writes nothing until first used
     "SegLocalVisualizer": dict(name="minimal_test_visualizer"),

@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "and export: the config's crf block, else DenseCRF() (docs/crf.md); change it with "
         "--cfg-options crf.backend=pydensecrf crf.w1=5",
     )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (on by default, with ETA)"
+    )
     parser.add_argument("--zip", action="store_true", help="with --out-dir: also pack a zip")
     parser.add_argument("--color", action="store_true", help="with --out-dir: color PNGs too")
     parser.add_argument("--overlay", action="store_true", help="with --out-dir: overlays too")
@@ -110,6 +113,10 @@ def build_cfg(args: argparse.Namespace):
         crf.setdefault("type", "DenseCRF")
         cfg.model = dict(type="SegCRFModel", module=cfg.model, crf=crf)
     add_export(cfg, args)
+    if not args.no_progress:
+        cfg.custom_hooks = [*cfg.get("custom_hooks", []), dict(type="ProgressBarHook")]
+        if sys.stderr.isatty():  # the live bar replaces the per-iteration log lines
+            cfg.default_hooks.logger.interval = 10**9
     return cfg
 
 

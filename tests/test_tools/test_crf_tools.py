@@ -53,6 +53,8 @@ def test_tune_crf_prints_a_sorted_table_and_a_config_block(toycity_root, init_ch
         r"^\| (\S+) \| (\S+) \| (\S+) \| (\S+) \| (\S+) \| ([\d.]+) \|$", result.stdout, re.M
     )
     assert len(table) == 3 and {row[0] for row in table} == {"3", "5", "-"}
+    # Progress with ETA on stderr, so stdout stays the results.
+    assert "model on val: 2/2 (100%)" in result.stderr and "CRF grid: 2/2 (100%)" in result.stderr
     scores = [float(row[-1]) for row in table]
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     block = re.search(r"^crf = dict\(.*\)$", result.stdout, re.M).group(0)

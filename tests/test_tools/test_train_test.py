@@ -1,6 +1,7 @@
 """tools/train.py and tools/test.py end to end on a generated toy city."""
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -75,6 +76,8 @@ def test_test_tool_evaluates_and_writes_color_predictions(
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert "mIoU" in log and "Score Average" in log
+    # Not a terminal: the progress bar is a log line per tenth of the batches, with an ETA.
+    assert re.search(r"INFO - test: (\d+)/\1 \(100%\), 0:00:\d\d elapsed, ETA 0:00:00", log)
     preds = sorted((tmp_path / "preds").glob("*.png"))
     images = sorted(toycity_root.glob("leftImg8bit/val/*/*.png"))
     assert [p.stem for p in preds] == [p.stem for p in images]  # one per val image

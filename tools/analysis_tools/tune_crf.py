@@ -26,6 +26,7 @@ from vipseg.utils import (  # noqa: E402
     load_config,
     register_all_modules,
     set_data_root,
+    track,
 )
 
 GRID = ("w1", "theta_alpha", "theta_beta", "w2", "theta_gamma")
@@ -63,7 +64,7 @@ def cache_predictions(model, cfg, args, cache_dir: str) -> list[dict]:
     dataset = DATASETS.build(cfg[f"{args.split}_dataloader"].dataset)
     count = len(dataset) if args.num_images is None else min(args.num_images, len(dataset))
     items = []
-    for i in range(count):
+    for i in track(range(count), f"model on {args.split}"):
         sample = model.test_step(pseudo_collate([dataset[i]]))[0]
         if "gt_sem_seg" not in sample:
             raise ConfigError(f"the {args.split} split has no labels to tune on")
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> list[dict]:
         del model
         results = [dict(setting="no CRF", mIoU=evaluate(items, num_classes, args.device))]
         print(f"{len(items)} images, no CRF: mIoU {results[0]['mIoU']:.4f}", flush=True)
-        for params in grid(args):
+        for params in track(grid(args), "CRF grid"):
             crf = DenseCRF(
                 backend=args.backend,
                 iterations=args.iterations,

@@ -16,6 +16,7 @@ from .errors import (
     last_line,
     make_out_dir,
 )
+from .progress import ProgressBar, track
 from .setup_env import register_all_modules
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "DataError",
     "InputError",
     "MissingDataError",
+    "ProgressBar",
     "check_config_types",
     "exit_on_input_error",
     "keep_freed_memory",
@@ -34,4 +36,5 @@ __all__ = [
     "replace_annotations",
     "set_data_root",
     "setup_cpu_distributed",
+    "track",
 ]

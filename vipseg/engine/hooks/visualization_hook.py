@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import cv2
 import mmcv
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from vipseg.registry import HOOKS
@@ -38,7 +39,8 @@ class SegVisualizationHook(Hook):
         self.show_dir = show_dir
 
     def after_val_iter(self, runner, batch_idx: int, data_batch: dict, outputs: Sequence) -> None:
-        if not self.draw or batch_idx % self.interval:
+        # Only the main process has backends (and the dataset meta) to draw with.
+        if not self.draw or batch_idx % self.interval or not is_main_process():
             return
         sample = outputs[0]
         image = mmcv.imread(sample.img_path, channel_order="rgb")
