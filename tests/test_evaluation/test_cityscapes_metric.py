@@ -128,3 +128,25 @@ def test_missing_instance_maps_is_a_config_error():
     )
     with pytest.raises(ConfigError, match="with_instance=True"):
         CityscapesMetric().process({}, [sample])
+
+
+def test_confusion_file_is_the_train_id_matrix_of_the_split(split, tmp_path):
+    samples, _, gt_files = split
+    path = tmp_path / "out" / "cs_confusion.npz"
+    metric = CityscapesMetric(confusion_file=str(path))
+    metric.process({}, samples)
+    metric.evaluate(size=len(samples))
+    # Expected: from the label files (train IDs, 255 ignored) and the predictions, in numpy.
+    lut = label_id_to_train_id_lut()
+    expected = np.zeros((19, 19), dtype=np.int64)
+    for sample, gt_file in zip(samples, gt_files, strict=True):
+        gt = lut[cv2.imread(gt_file, cv2.IMREAD_UNCHANGED)].astype(np.int64)
+        pred = sample["pred_sem_seg"]["data"][0].numpy()
+        valid = gt != 255
+        expected += np.bincount(gt[valid] * 19 + pred[valid], minlength=361).reshape(19, 19)
+    with np.load(path) as data:
+        np.testing.assert_array_equal(data["confusion"], expected)
+        assert data["confusion"].dtype == np.int64
+        assert data["classes"].tolist()[:3] == ["road", "sidewalk", "building"]
+        assert len(data["classes"]) == 19
+    assert expected[13, 14] > 0  # the image of cars predicted as trucks is in it

@@ -71,3 +71,28 @@ def test_metric_prints_a_per_class_table(capsys):
     metric.evaluate(size=1)
     out = capsys.readouterr().out
     assert "road" in out and "sky" in out and "1.0000" in out and "mean" in out
+
+
+def test_confusion_file_holds_the_split_matrix_with_class_names(tmp_path):
+    path = tmp_path / "new" / "folder" / "cm.npz"  # parent folders do not exist yet
+    metric = IoUMetric(class_names=("a", "b", "c"), confusion_file=str(path))
+    metric.process({}, [_sample([[0, 1, 1], [1, 2, 0]], [[0, 0, 1], [2, 255, 1]])])
+    metric.process({}, [_sample([[2, 2]], [[2, 1]])])
+    metric.evaluate(size=2)
+    with np.load(path) as data:
+        confusion, classes = data["confusion"], data["classes"]
+    # rows = ground truth, columns = prediction, the 255 pixel left out, both images summed
+    expected = np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1]])
+    np.testing.assert_array_equal(confusion, expected)
+    assert confusion.dtype == np.int64
+    assert classes.tolist() == ["a", "b", "c"]
+
+
+def test_confusion_file_is_written_by_the_main_process_only(tmp_path, monkeypatch):
+    import vipseg.evaluation.metrics.iou_metric as iou_metric
+
+    monkeypatch.setattr(iou_metric, "is_main_process", lambda: False)
+    metric = IoUMetric(class_names=("a", "b"), confusion_file=str(tmp_path / "cm.npz"))
+    metric.process({}, [_sample([[0]], [[0]])])
+    metric.evaluate(size=1)
+    assert not (tmp_path / "cm.npz").exists()

@@ -2,14 +2,28 @@
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
+from vipseg.datasets.cityscapes_labels import TRAIN_LABELS
 from vipseg.registry import METRICS
 from vipseg.utils.errors import ConfigError
 
 from . import cityscapes_scores as cs
+from .iou_metric import save_confusion
 from .split_sum import SplitSumMetric
+
+
+def train_id_confusion(stats: np.ndarray) -> np.ndarray:
+    """The 19 x 19 train-ID pixel confusion matrix (rows = ground truth) in summed stats.
+
+    Predictions are train IDs mapped to label IDs, so the label-ID matrix's columns of the
+    19 evaluated IDs hold every prediction; rows of IDs ignored in evaluation are dropped.
+    """
+    conf = stats[: cs.NUM_IDS**2].reshape(cs.NUM_IDS, cs.NUM_IDS)
+    ids = [lb.id for lb in TRAIN_LABELS]  # in train-ID order
+    return np.rint(conf[np.ix_(ids, ids)]).astype(np.int64)
 
 
 @METRICS.register_module()
@@ -29,12 +43,24 @@ class CityscapesMetric(SplitSumMetric):
 
     Args:
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
+        confusion_file: if set, each evaluation also writes the split's 19-class confusion
+            matrix over train IDs to this ``.npz`` (parent folders are created; overwritten at
+            every evaluation): ``confusion``, ``(19, 19)`` int64 pixel counts, rows = ground
+            truth, columns = prediction, pixels whose ground truth is ignored in evaluation
+            left out; ``classes``, the 19 class names.
+            ``tools/analysis_tools/confusion_matrix.py --results FILE`` plots it.
     """
 
     default_prefix = ""
 
-    def __init__(self, collect_device: str = "cpu", prefix: str | None = None):
+    def __init__(
+        self,
+        collect_device: str = "cpu",
+        prefix: str | None = None,
+        confusion_file: str | None = None,
+    ):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.confusion_file = confusion_file
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -52,6 +78,9 @@ class CityscapesMetric(SplitSumMetric):
     def compute_metrics(self, results: list) -> dict[str, float]:
         result = cs.scores(results[0])
         MMLogger.get_current_instance().info("Cityscapes scores:\n" + cs.format_table(result))
+        if self.confusion_file:
+            classes = [lb.name for lb in TRAIN_LABELS]
+            save_confusion(self.confusion_file, train_id_confusion(results[0]), classes)
         out = dict(
             mIoU=result["averageScoreClasses"],
             iIoU=result["averageScoreInstClasses"],

@@ -1,9 +1,12 @@
 """Per-class IoU and accuracy from one confusion matrix over the whole split."""
 
+import os
+import os.path as osp
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger
 from prettytable import PrettyTable
 
@@ -36,6 +39,23 @@ def metrics_from_confusion(matrix: np.ndarray) -> dict[str, np.ndarray]:
     return dict(IoU=iou, Acc=acc, aAcc=a_acc)
 
 
+def save_confusion(path: str, matrix: np.ndarray, classes: Sequence[str]) -> None:
+    """Write ``confusion`` (K x K int64, rows = ground truth) and ``classes`` to an ``.npz``.
+
+    Only the main process writes: every rank holds the same all-reduced matrix, and several
+    writers of one file could leave it truncated.
+    """
+    if not is_main_process():
+        return
+    if len(classes) != len(matrix):
+        raise ValueError(f"{len(classes)} class names for a {len(matrix)}-class matrix")
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    # The sums are float64 in CityscapesMetric; they hold whole pixel counts.
+    confusion = np.rint(matrix).astype(np.int64)
+    np.savez(path, confusion=confusion, classes=np.array(list(classes), dtype=str))
+    MMLogger.get_current_instance().info(f"confusion matrix written to {path}")
+
+
 @METRICS.register_module()
 class IoUMetric(SplitSumMetric):
     """mIoU, mAcc and aAcc of a split, with a per-class table in the log.
@@ -50,6 +70,11 @@ class IoUMetric(SplitSumMetric):
         ignore_index: label value left out.
         class_names: defaults to the dataset's ``classes`` metainfo.
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
+        confusion_file: if set, each evaluation also writes the split's confusion matrix to
+            this ``.npz`` (parent folders are created; overwritten at every evaluation):
+            ``confusion``, ``(K, K)`` int64 pixel counts, rows = ground truth, columns =
+            prediction, ignored pixels left out; ``classes``, the K class names.
+            ``tools/analysis_tools/confusion_matrix.py --results FILE`` plots it.
     """
 
     default_prefix = ""
@@ -60,10 +85,12 @@ class IoUMetric(SplitSumMetric):
         class_names: Sequence[str] | None = None,
         collect_device: str = "cpu",
         prefix: str | None = None,
+        confusion_file: str | None = None,
     ):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ignore_index = ignore_index
         self.class_names = tuple(class_names) if class_names is not None else None
+        self.confusion_file = confusion_file
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -83,6 +110,8 @@ class IoUMetric(SplitSumMetric):
     def compute_metrics(self, results: list) -> dict[str, float]:
         stats = metrics_from_confusion(results[0])
         self._log_table(stats)
+        if self.confusion_file:
+            save_confusion(self.confusion_file, results[0], self.classes)
         out = dict(
             aAcc=float(stats["aAcc"]),
             mIoU=float(np.nanmean(stats["IoU"])),
