@@ -1,15 +1,17 @@
 """The base of vipseg's datasets: find image/label pairs by suffix under a data root, or take
-the images a split file lists."""
+the images a split file lists; optionally skip samples whose files are bad."""
 
+import logging
 import os.path as osp
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from vipseg.registry import DATASETS
-from vipseg.utils.errors import ConfigError, DataError, MissingDataError
+from vipseg.utils.errors import ConfigError, DataError, InputError, MissingDataError, last_line
 
 
 @DATASETS.register_module()
@@ -37,6 +39,14 @@ class BaseSegDataset(BaseDataset):
         ann_file: split file listing the images to use; None: all images under ``img_path``.
         pipeline: transform configs.
         test_mode: no re-fetching of failed samples.
+        skip_bad_samples: instead of raising, log a warning naming a bad sample and its reason
+            and use the next good one (index order, so runs stay reproducible): a
+            ``DataError``/``MissingDataError`` while loading, or a missing image or label file
+            at construction (then dropped). Duplicates still raise: they are a split mistake,
+            not a damaged file. ``bad_samples`` (image path -> reason) and ``skipped`` count
+            them per process: each DataLoader worker keeps its own. If no sample loads,
+            ``DataError``. Training only: substituting samples would skew metrics, so with
+            ``test_mode`` it is a ``ConfigError``.
         ignore_index: label value excluded from losses and metrics.
         metainfo: overrides of ``METAINFO`` (e.g. ``classes``).
         indices, serialize_data, lazy_init, max_refetch: as in mmengine's BaseDataset.
@@ -60,6 +70,7 @@ class BaseSegDataset(BaseDataset):
         serialize_data: bool = True,
         lazy_init: bool = False,
         max_refetch: int = 1000,
+        skip_bad_samples: bool = False,
     ):
         unknown = set(data_prefix) - {"img_path", "seg_map_path", "instance_map_path"}
         if unknown or "img_path" not in data_prefix:
@@ -71,6 +82,14 @@ class BaseSegDataset(BaseDataset):
         self.seg_map_suffix = seg_map_suffix
         self.instance_suffix = instance_suffix
         self.ignore_index = ignore_index
+        if skip_bad_samples and test_mode:
+            raise ConfigError(
+                f"{type(self).__name__}: skip_bad_samples=True with test_mode=True would "
+                "evaluate a substitute sample twice; use it for training datasets only"
+            )
+        self.skip_bad_samples = bool(skip_bad_samples)
+        self.bad_samples: dict[str, str] = {}  # set before super() loads the data list
+        self._bad_indices: set[int] = set()
         super().__init__(
             ann_file=ann_file or "",  # mmengine joins a relative one to data_root
             data_root=data_root,
@@ -103,18 +122,28 @@ class BaseSegDataset(BaseDataset):
     def _missing_root_message(self) -> str:
         return f"{type(self).__name__}: data_root {self.data_root!r} does not exist"
 
+    @property
+    def skipped(self) -> int:
+        """How many bad samples this process has skipped (or dropped at construction)."""
+        return len(self.bad_samples)
+
     def load_data_list(self) -> list[dict]:
-        img_dir = Path(self.data_prefix["img_path"])
+        name, img_dir = type(self).__name__, Path(self.data_prefix["img_path"])
         if not img_dir.is_dir():
-            raise MissingDataError(f"{type(self).__name__}: image folder {img_dir} does not exist")
+            raise MissingDataError(f"{name}: image folder {img_dir} does not exist")
         if self.ann_file:
-            return [self._pair(img) for img in self._listed_images(img_dir)]
-        images = sorted(img_dir.rglob(f"*{self.img_suffix}"))
-        if not images:
-            raise MissingDataError(
-                f"{type(self).__name__}: no '*{self.img_suffix}' images in {img_dir} (empty split?)"
-            )
-        return [self._pair(img) for img in images]
+            images = self._listed_images(img_dir)
+        else:
+            images = sorted(img_dir.rglob(f"*{self.img_suffix}"))
+            if not images:
+                raise MissingDataError(
+                    f"{name}: no '*{self.img_suffix}' images in {img_dir} (empty split?)"
+                )
+        data_list = [info for info in map(self._pair_or_skip, images) if info is not None]
+        if not data_list:
+            raise MissingDataError(f"{name}: all {self.skipped} samples in {img_dir} are bad")
+        _check_unique(data_list, name)
+        return data_list
 
     def _listed_images(self, img_dir: Path) -> list[Path]:
         """The images named by the split file ``self.ann_file``, in its order."""
@@ -139,14 +168,23 @@ class BaseSegDataset(BaseDataset):
                     f"relative to {img_dir}"
                 )
             img = img_dir / f"{stem}{self.img_suffix}"
-            if not img.is_file():
-                raise MissingDataError(
-                    f"{name}: ann_file {ann_file} line {number}: image {img} does not exist"
-                )
-            images.append(img)
-        if not images:
+            if img.is_file():
+                images.append(img)
+                continue
+            error = MissingDataError(
+                f"{name}: ann_file {ann_file} line {number}: image {img} does not exist"
+            )
+            self._skip_or_raise(str(img), error)
+        if not first_line:
             raise MissingDataError(f"{name}: ann_file {ann_file} lists no images")
         return images
+
+    def _pair_or_skip(self, img: Path) -> dict | None:
+        try:
+            return self._pair(img)
+        except MissingDataError as error:
+            self._skip_or_raise(str(img), error)
+            return None
 
     def _pair(self, img: Path) -> dict:
         rel = img.relative_to(self.data_prefix["img_path"])
@@ -173,3 +211,61 @@ class BaseSegDataset(BaseDataset):
         info = super().get_data_info(idx)
         info.update(self._item_info, seg_fields=[])
         return info
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self.skip_bad_samples:
+            return super().__getitem__(idx)
+        self.full_init()
+        # Walk forward from idx, once around at most: deterministic (mmengine's refetch is
+        # random), and a sample found bad in this process is passed over without a re-read.
+        for step in range(len(self)):
+            current = (idx + step) % len(self)
+            if current in self._bad_indices:
+                continue
+            try:
+                data = self.prepare_data(current)
+            except (DataError, MissingDataError) as error:  # a ConfigError is no bad file
+                self._bad_indices.add(current)
+                self._skip_or_raise(self.get_data_info(current)["img_path"], error)
+                continue
+            if data is not None:  # None: the pipeline rejected it, as in mmengine
+                return data
+        example = "".join(f"; e.g. {why}" for why in list(self.bad_samples.values())[:1])
+        raise DataError(
+            f"{type(self).__name__}: none of the {len(self)} samples loads with "
+            f"skip_bad_samples=True ({self.skipped} bad{example})"
+        )
+
+    def _skip_or_raise(self, img_path: str, error: InputError) -> None:
+        """With ``skip_bad_samples``, log and count a bad sample; otherwise raise its error."""
+        if not self.skip_bad_samples:
+            raise error
+        reason = last_line(error)
+        self.bad_samples.setdefault(img_path, reason)
+        print_log(
+            f"{type(self).__name__}: skipping bad sample {img_path}: {reason} "
+            f"({self.skipped} skipped in this process)",
+            logger="current",
+            level=logging.WARNING,
+        )
+
+
+def _check_unique(data_list: list[dict], name: str) -> None:
+    """Two samples that are one image file, or share one label file, are an error naming both
+    (an ``ann_file`` can reach a file twice through ``..`` or a symlinked folder)."""
+    real_dirs: dict[str, str] = {}  # realpath per folder, not per file: few syscalls
+    for key, what in (("img_path", "image"), ("seg_map_path", "label file")):
+        first_of: dict[str, dict] = {}
+        for info in data_list:
+            if key not in info:
+                continue
+            folder, file = osp.split(info[key])
+            if folder not in real_dirs:
+                real_dirs[folder] = osp.realpath(folder)
+            real = osp.join(real_dirs[folder], file)
+            first = first_of.setdefault(real, info)
+            if first is not info:
+                raise DataError(
+                    f"{name}: duplicate sample: images {first['img_path']} and "
+                    f"{info['img_path']} are both the {what} {real}; list each sample once"
+                )

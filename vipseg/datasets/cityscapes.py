@@ -37,6 +37,7 @@ class CityscapesDataset(BaseSegDataset):
         serialize_data: bool = True,
         lazy_init: bool = False,
         max_refetch: int = 1000,
+        skip_bad_samples: bool = False,
     ):
         super().__init__(
             data_root=data_root,
@@ -53,6 +54,7 @@ class CityscapesDataset(BaseSegDataset):
             serialize_data=serialize_data,
             lazy_init=lazy_init,
             max_refetch=max_refetch,
+            skip_bad_samples=skip_bad_samples,
         )
 
     def label_map(self) -> np.ndarray:

@@ -1,7 +1,5 @@
 """Transforms that read an image and its label maps from disk."""
 
-import os
-
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -9,17 +7,39 @@ from mmcv.transforms import BaseTransform
 from vipseg.registry import TRANSFORMS
 from vipseg.utils.errors import DataError, MissingDataError
 
+_JPEG, _PNG = b"\xff\xd8", b"\x89PNG\r\n\x1a\n"
+
+
+def _truncation(data: bytes) -> str | None:
+    """Why a JPEG/PNG file is cut short, or None. Some OpenCV builds decode a truncated JPEG
+    to a half-gray image with only a warning; this catches it from the bytes in memory."""
+    # Fast path for complete files: the end marker is in the last bytes. Otherwise the last
+    # end marker must follow the last scan / data chunk (trailing junk is tolerated).
+    if data.startswith(_JPEG) and not data.endswith(b"\xff\xd9"):
+        if data.rfind(b"\xff\xd9") <= data.rfind(b"\xff\xda"):
+            return "truncated JPEG: no end-of-image marker after the last scan"
+    elif data.startswith(_PNG) and data[-8:-4] != b"IEND":
+        if data.rfind(b"IEND") <= data.rfind(b"IDAT"):
+            return "truncated PNG: no IEND chunk after the last IDAT chunk"
+    return None
+
 
 def read_image(path: str, flags: int) -> np.ndarray:
     """Decode the file at ``path`` with cv2 ``flags``; one clear error naming the file."""
-    if not os.path.isfile(path):
-        raise MissingDataError(f"file not found: {path}")
-    # np.fromfile + imdecode (not cv2.imread) so non-ASCII paths work and a decode failure
-    # can be told apart from a missing file.
-    data = np.fromfile(path, np.uint8)
-    img = cv2.imdecode(data, flags) if data.size else None
+    # open() + imdecode (not cv2.imread) so non-ASCII paths work, a decode failure can be
+    # told apart from a missing file, and the bytes can be checked before decoding.
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise MissingDataError(f"file not found: {path}") from None
+    except OSError as error:  # a folder, no permission, an I/O error
+        raise DataError(f"cannot read image {path}: {error.strerror}") from None
+    reason = "empty file" if not data else _truncation(data)
+    img = None if reason else cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if img is None:
-        raise DataError(f"cannot decode image {path}: not a readable image ({data.size} bytes)")
+        reason = reason or "not a readable image"
+        raise DataError(f"cannot decode image {path}: {reason} ({len(data)} bytes)")
     return img
 
 
@@ -32,6 +52,11 @@ def _add_seg_field(results: dict, key: str) -> None:
 @TRANSFORMS.register_module()
 class LoadImageFromFile(BaseTransform):
     """Load a color image as BGR (cv2's channel order).
+
+    Any decodable image becomes 3-channel 8-bit: a grayscale one is repeated into 3 channels,
+    an alpha channel is dropped, and 16-bit values are scaled to 8 bits (``v >> 8``, OpenCV's
+    ``IMREAD_COLOR``), so a full-range 16-bit image looks as in a viewer. An empty, truncated
+    or undecodable file raises ``DataError`` naming it; a missing one ``MissingDataError``.
 
     Required keys: ``img_path``.
     Added keys: ``img`` (H, W, 3 uint8, or float32 with ``to_float32``), ``img_shape`` and
@@ -71,7 +96,9 @@ class LoadAnnotations(BaseTransform):
     ``gt_instance_map`` (H, W int32).
 
     Every problem (unreadable file, size mismatch, stored value not in the label table,
-    class index out of range) raises a ``ValueError``/``FileNotFoundError`` naming the file.
+    class index out of range) raises a ``DataError``/``MissingDataError`` naming the file.
+    A 16-bit label map holds class values, not intensities: it is accepted when every value
+    passes the same checks as an 8-bit one (so all are <= 255), never rescaled.
 
     Args:
         with_instance: also load the 16-bit instance map (e.g. Cityscapes instanceIds).
