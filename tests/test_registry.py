@@ -73,6 +73,8 @@ MINIMAL = {
     "SegVisualizationHook": dict(),
     "GradNormHook": dict(),
     "ProgressBarHook": dict(),
+    "SegCheckpointHook": dict(interval=2, by_epoch=False),
+    "NonFiniteCheckHook": dict(),
     "SegLogProcessor": dict(),
     "SegWandbVisBackend": dict(save_dir="unused"),  # writes nothing until first used
     "SegLocalVisualizer": dict(name="minimal_test_visualizer"),

@@ -11,6 +11,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from vipseg.engine.checkpoint_io import find_latest_checkpoint  # noqa: E402
 from vipseg.utils import (  # noqa: E402
     ConfigError,
     DictAction,
@@ -36,7 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         const="auto",
         default=None,
         metavar="CHECKPOINT",
-        help="resume from CHECKPOINT, or with no value from the latest checkpoint in the work dir",
+        help="resume from CHECKPOINT, or with no value from the latest complete checkpoint in "
+        "the work dir (from scratch if there is none)",
     )
     parser.add_argument("--amp", action="store_true", help="mixed precision (bf16 autocast)")
     parser.add_argument("--data-root", help="override the data root of every dataset")
@@ -70,7 +72,9 @@ def build_cfg(args: argparse.Namespace):
         cfg.optim_wrapper.type = "AmpOptimWrapper"
         cfg.optim_wrapper.dtype = "bfloat16"
     if args.resume == "auto":
-        cfg.resume, cfg.load_from = True, None
+        # The newest complete checkpoint: the pointer's target, else the highest iter_N.pth.
+        latest = find_latest_checkpoint(cfg.work_dir)
+        cfg.resume, cfg.load_from = latest is not None, latest
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg

@@ -45,3 +45,14 @@ def test_only_the_main_process_draws(monkeypatch, capsys):
 def test_negative_total_is_an_error():
     with pytest.raises(ValueError, match="total"):
         ProgressBar(-1, "x")
+
+
+def test_lines_go_to_the_given_log_instead_of_stderr(capsys):
+    lines: list[str] = []
+    with ProgressBar(4, "test", terminal=False, log=lines.append) as bar:
+        for _ in range(4):
+            bar.update()
+    assert [line.split(",")[0] for line in lines] == [
+        f"test: {i}/4 ({25 * i}%)" for i in (1, 2, 3, 4)
+    ]
+    assert capsys.readouterr().err == ""

@@ -28,6 +28,10 @@ class ConfigError(InputError, ValueError):
     """A config key or value that cannot work, such as an unregistered ``type``."""
 
 
+class TrainingError(RuntimeError):
+    """A run that cannot go on, e.g. a non-finite loss; the tools print it and exit with 3."""
+
+
 def make_out_dir(path: str, option: str = "--out-dir") -> None:
     """Create a tool's output folder; failing, one ConfigError naming the option and path."""
     try:
@@ -51,9 +55,13 @@ def last_line(error: BaseException) -> str:
 @contextmanager
 def exit_on_input_error() -> Iterator[None]:
     """For the tools' ``main``: an :class:`InputError` inside becomes one line on stderr,
-    ``vipseg: error: <message>``, and exit status 2, with no traceback."""
+    ``vipseg: error: <message>``, and exit status 2, with no traceback; a
+    :class:`TrainingError` the same with status 3."""
     try:
         yield
     except InputError as error:
         print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
         sys.exit(2)
+    except TrainingError as error:
+        print(f"vipseg: error: {last_line(error)}", file=sys.stderr)
+        sys.exit(3)

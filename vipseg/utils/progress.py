@@ -2,11 +2,10 @@
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO, TypeVar
 
 from mmengine.dist import is_main_process
-from mmengine.logging import MMLogger
 
 T = TypeVar("T")
 
@@ -20,15 +19,16 @@ class ProgressBar:
     """``done/total`` with elapsed time and ETA, shown by the main process only.
 
     On a terminal it is one live ``rich`` bar; elsewhere (a log file, CI, a pipe) a bar that
-    redraws would be print spam, so it writes one line per tenth of the work instead, through
-    a Runner's logger when there is one (so the lines land in the run's log file), else
-    stderr.
+    redraws would be print spam, so it writes one line per tenth of the work instead, to
+    ``log`` (a Runner hook passes its logger, so the lines land in the run's log file), else
+    to stderr (tools keep stdout for their results).
 
     Args:
         total: the number of steps.
         description: what is counted, e.g. ``'test'``.
         stream: where the terminal bar draws (default ``sys.stderr``).
         terminal: force the live bar (True) or the lines (False); default: ``stream.isatty()``.
+        log: where the lines go, e.g. ``runner.logger.info``; default: print to stderr.
     """
 
     def __init__(
@@ -37,10 +37,12 @@ class ProgressBar:
         description: str,
         stream: TextIO | None = None,
         terminal: bool | None = None,
+        log: Callable[[str], None] | None = None,
     ):
         if total < 0:
             raise ValueError(f"total must be >= 0, got {total}")
         self.total, self.description, self.done = total, description, 0
+        self.log = log or _print
         self.enabled = is_main_process()
         stream = stream or sys.stderr
         self.terminal = stream.isatty() if terminal is None else terminal
@@ -90,7 +92,7 @@ class ProgressBar:
             self._rich.update(self._task, completed=self.done)
         elif self.total and self.done / self.total >= self._next_line - 1e-9:
             self._next_line = (int(10 * self.done / self.total) + 1) / 10
-            _log(self.line())
+            self.log(self.line())
 
     def close(self) -> None:
         if self._rich is not None:
@@ -104,12 +106,8 @@ class ProgressBar:
         self.close()
 
 
-def _log(message: str) -> None:
-    # A Runner's logger writes the run's log file; tools without one keep stdout for results.
-    if MMLogger._instance_dict and MMLogger.get_current_instance().instance_name != "mmengine":
-        MMLogger.get_current_instance().info(message)
-    else:
-        print(message, file=sys.stderr, flush=True)
+def _print(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:

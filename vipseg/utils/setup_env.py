@@ -9,8 +9,9 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every vipseg module so its registry entries exist, and set the default scope.
 
-    Also allowlists the globals mmengine writes into checkpoints, so ``torch.load`` with
-    ``weights_only=True`` (the default since torch 2.6) can resume them.
+    Also makes every local checkpoint load with ``torch.load(weights_only=True)`` (refusing,
+    with one clear error, any pickle that asks for more) and allowlists the plain-data globals
+    mmengine writes into checkpoints, so they resume.
     """
     import vipseg.datasets  # noqa: F401
     import vipseg.engine  # noqa: F401
@@ -19,8 +20,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import vipseg.postprocess  # noqa: F401
     import vipseg.visualization  # noqa: F401
     from vipseg.engine.checkpoint import allowlist_checkpoint_globals
+    from vipseg.engine.checkpoint_io import register_safe_loader
 
     allowlist_checkpoint_globals()
+    register_safe_loader()
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()

@@ -11,8 +11,9 @@ default_hooks = dict(
     timer=dict(type="IterTimerHook"),
     logger=dict(type="LoggerHook", interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type="ParamSchedulerHook"),
-    checkpoint=dict(type="CheckpointHook", by_epoch=False, interval=2000, save_best="mIoU"),
+    checkpoint=dict(type="SegCheckpointHook", by_epoch=False, interval=2000, save_best="mIoU"),
     sampler_seed=dict(type="DistSamplerSeedHook"),
     visualization=dict(type="SegVisualizationHook"),
     grad_norm=dict(type="GradNormHook"),
+    nonfinite=dict(type="NonFiniteCheckHook", action="stop"),
 )

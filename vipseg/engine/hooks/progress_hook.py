@@ -24,8 +24,8 @@ class ProgressBarHook(Hook):
         self.val = val
         self._bar: ProgressBar | None = None
 
-    def _start(self, description: str, dataloader) -> None:
-        self._bar = ProgressBar(len(dataloader), description)
+    def _start(self, runner, description: str, dataloader) -> None:
+        self._bar = ProgressBar(len(dataloader), description, log=runner.logger.info)
 
     def _step(self) -> None:
         if self._bar is not None:
@@ -37,7 +37,7 @@ class ProgressBarHook(Hook):
             self._bar = None
 
     def before_test_epoch(self, runner) -> None:
-        self._start("test", runner.test_dataloader)
+        self._start(runner, "test", runner.test_dataloader)
 
     def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         self._step()
@@ -47,7 +47,7 @@ class ProgressBarHook(Hook):
 
     def before_val_epoch(self, runner) -> None:
         if self.val:
-            self._start("val", runner.val_dataloader)
+            self._start(runner, "val", runner.val_dataloader)
 
     def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         self._step()
