@@ -1,5 +1,6 @@
 """Distributed set-up that mmengine's launcher code does not cover: CPU-only machines."""
 
+import datetime
 import os
 
 import torch
@@ -14,7 +15,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
     mmengine's launcher calls ``torch.cuda.set_device`` and wraps the model with
     ``device_ids=[LOCAL_RANK]``, both of which fail on CPU. Here the process group is started
-    with gloo first (mmengine then skips its own) and the wrapper gets no device ids.
+    with gloo first (mmengine then skips its own), with ``env_cfg.dist_cfg.timeout`` seconds
+    (default 1800) as every collective's time limit, and the wrapper gets no device ids.
     """
     if cfg.get("launcher", "none") == "none" or torch.cuda.is_available():
         return
@@ -25,8 +27,14 @@ def setup_cpu_distributed(cfg: Config) -> None:
                 f"launcher {cfg.launcher!r} without a GPU is not supported; "
                 "use --launcher pytorch (torchrun)"
             )
+        # mmengine's init_dist honours dist_cfg.timeout; so must this: without it a peer that
+        # vanishes without a TCP reset blocks every collective for gloo's default 30 minutes.
+        timeout = cfg.env_cfg.dist_cfg.get("timeout", 1800)
         torch_dist.init_process_group(
-            backend="gloo", rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"])
+            backend="gloo",
+            rank=int(os.environ["RANK"]),
+            world_size=int(os.environ["WORLD_SIZE"]),
+            timeout=datetime.timedelta(seconds=timeout),
         )
     cfg.model_wrapper_cfg = dict(
         type="MMDistributedDataParallel",
