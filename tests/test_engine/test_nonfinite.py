@@ -83,3 +83,23 @@ def test_a_model_with_nan_is_never_saved_as_best_or_as_a_checkpoint():
     runner.save_checkpoint.assert_not_called()
     assert "non-finite" in runner.logger.error.call_args_list[0].args[0]
     assert "best_score" not in runner.message_hub.runtime_info
+
+
+def test_the_pointer_moves_only_after_its_checkpoint_is_written(tmp_path):
+    (tmp_path / "last_checkpoint").write_text(str(tmp_path / "iter_2.pth"))
+    runner = SimpleNamespace(
+        model=torch.nn.Linear(2, 2),
+        logger=mock.Mock(),
+        save_checkpoint=mock.Mock(side_effect=OSError("killed mid-save")),
+        message_hub=MessageHub.get_instance("pointer-order"),
+        work_dir=str(tmp_path),
+    )
+    hook = SegCheckpointHook(interval=2, by_epoch=False, out_dir=str(tmp_path))
+    hook.file_backend = mock.Mock(join_path=lambda *parts: "/".join(parts))
+    hook.out_dir = str(tmp_path)
+    with pytest.raises(OSError, match="killed mid-save"):
+        hook._save_checkpoint_with_step(runner, 4, dict(iter=4))
+    assert (tmp_path / "last_checkpoint").read_text() == str(tmp_path / "iter_2.pth")
+    runner.save_checkpoint = mock.Mock()  # now the save completes
+    hook._save_checkpoint_with_step(runner, 4, dict(iter=4))
+    assert (tmp_path / "last_checkpoint").read_text() == f"{tmp_path}/iter_4.pth"

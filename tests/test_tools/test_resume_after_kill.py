@@ -81,6 +81,7 @@ def test_killed_run_resumes_and_ends_identical_to_an_uninterrupted_one(
     log = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, f"killed at {iteration}: {log[-3000:]}"
     start = (iteration - 1) // 2 * 2  # the last checkpoint written before the kill
+    print(f"killed at iteration {iteration}, resumed from {start}")  # shown with pytest -s
     assert f"resumed epoch: 0, iter: {start}" in log, f"killed at {iteration}"
     final, reference = (
         _weights(tmp_path / f"iter_{ITERS}.pth"),
