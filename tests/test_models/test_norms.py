@@ -14,7 +14,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from vipseg.models.backbones import ResNet
 from vipseg.models.layers import EvoNormB0, EvoNormS0
-from vipseg.models.utils.sync_bn import revert_sync_bn_if_single_process
+from vipseg.models.utils.sync_bn import adapt_sync_bn
 from vipseg.registry import MODELS
 from vipseg.utils import load_config
 
@@ -228,7 +228,7 @@ def test_sync_bn_reverts_to_bn_with_one_warning_outside_a_process_group():
         model = MODELS.build(cfg.model)  # the segmentor reverts while it is built
         assert not any(isinstance(m, nn.SyncBatchNorm) for m in model.modules())
         assert _count_sync_bn_warnings(handler.records) == 1
-        again = revert_sync_bn_if_single_process(model)  # nothing left: no second warning
+        again = adapt_sync_bn(model)  # nothing left: no second warning
     finally:
         logger.removeHandler(handler)
     assert again is model
@@ -239,11 +239,24 @@ def test_sync_bn_reverts_to_bn_with_one_warning_outside_a_process_group():
     model.decode_head(feats).mean().backward()
 
 
-def test_sync_bn_is_kept_inside_a_process_group(tmp_path):
-    layer = nn.Sequential(nn.SyncBatchNorm(4))
+def test_sync_bn_becomes_gloo_sync_bn_in_a_gloo_group_keeping_its_state(tmp_path):
+    from vipseg.models.utils.sync_bn import GlooSyncBatchNorm
+
+    layer = nn.Sequential(nn.SyncBatchNorm(4, momentum=0.3))
+    with torch.no_grad():
+        layer[0].weight.uniform_()
+        layer[0].running_mean.fill_(2.0)
+    state = {k: v.clone() for k, v in layer.state_dict().items()}
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'pg'}", rank=0, world_size=1)
     try:
-        assert isinstance(revert_sync_bn_if_single_process(layer)[0], nn.SyncBatchNorm)
+        converted = adapt_sync_bn(layer)[0]
     finally:
         dist.destroy_process_group()
-    assert type(revert_sync_bn_if_single_process(layer)[0]) is not nn.SyncBatchNorm
+    assert type(converted) is GlooSyncBatchNorm and converted.momentum == 0.3
+    assert all(torch.equal(state[k], v) for k, v in nn.Sequential(converted).state_dict().items())
+    # One process: the same numbers as BN, forward and running statistics.
+    x = torch.randn(3, 4, 5, 5)
+    reference = nn.BatchNorm2d(4, momentum=0.3)
+    reference.load_state_dict(converted.state_dict())
+    assert torch.allclose(converted(x), reference(x), atol=1e-6)
+    assert torch.allclose(converted.running_var, reference.running_var)

@@ -6,7 +6,8 @@
   never interrupted.
 
 The config (tests/fixtures/distributed/ddp_equivalence.py) removes every per-step random
-choice and uses GlooSyncBN (synchronised batch statistics on gloo); its helper module records
+choice and uses SyncBN (in the gloo group vipseg builds it as GlooSyncBatchNorm: batch
+statistics synchronised over the ranks); its helper module records
 each rank's loss per iteration as JSON lines in the work dir, since mmengine logs rank 0's
 only. Measured figures and the tolerances' margins: docs/reliability.md (distributed faults).
 """

@@ -9,7 +9,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.runner import load_checkpoint
 
 from vipseg.datasets.transforms import LoadImageFromFile
-from vipseg.models.utils.sync_bn import revert_sync_bn_if_single_process
+from vipseg.models.utils.sync_bn import adapt_sync_bn
 from vipseg.registry import DATASETS, MODELS
 from vipseg.structures import SegDataSample
 from vipseg.utils import load_config, register_all_modules
@@ -29,7 +29,7 @@ def init_model(
     register_all_modules()
     cfg = load_config(config, cfg_options) if isinstance(config, str) else config
     # Inference runs in one process: SyncBN becomes BN, with one warning.
-    model = revert_sync_bn_if_single_process(MODELS.build(cfg.model))
+    model = adapt_sync_bn(MODELS.build(cfg.model))
     meta = None
     if checkpoint is not None:
         ckpt = load_checkpoint(model, checkpoint, map_location="cpu")

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import torch
 from mmengine.model import ModuleList
 
-from vipseg.models.utils.sync_bn import revert_sync_bn_if_single_process
+from vipseg.models.utils.sync_bn import adapt_sync_bn
 from vipseg.registry import MODELS
 from vipseg.structures import SegDataSample
 
@@ -59,8 +59,8 @@ class EncoderDecoder(BaseSegmentor):
         aux_cfgs = [auxiliary_head] if isinstance(auxiliary_head, dict) else auxiliary_head or []
         self.auxiliary_heads = ModuleList(MODELS.build(cfg) for cfg in aux_cfgs)
         self.test_cfg = self._check_test_cfg(test_cfg or dict(mode="whole"))
-        # SyncBN without a process group: BN, with one warning (see utils/sync_bn.py).
-        revert_sync_bn_if_single_process(self)
+        # SyncBN: BN in one process, GlooSyncBatchNorm in a CPU group (see utils/sync_bn.py).
+        adapt_sync_bn(self)
 
     @staticmethod
     def _check_test_cfg(test_cfg: dict) -> dict:
