@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from vipseg import registry as vr
 
@@ -15,6 +16,7 @@ REGISTRIES = (
     vr.VISUALIZERS,
     vr.VISBACKENDS,
     vr.LOG_PROCESSORS,
+    vr.OPTIM_WRAPPERS,
 )
 
 # The smallest arguments each registered class needs. A newly registered class without an
@@ -76,6 +78,9 @@ MINIMAL = {
     "SegCheckpointHook": dict(interval=2, by_epoch=False),
     "NonFiniteCheckHook": dict(),
     "SegLogProcessor": dict(),
+    "SegAmpOptimWrapper": dict(
+        optimizer=torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    ),
     "SegWandbVisBackend": dict(save_dir="unused"),  # writes nothing until first used
     "SegLocalVisualizer": dict(name="minimal_test_visualizer"),
     # Datasets read files; their arguments are completed by the data fixtures below.

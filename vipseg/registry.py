@@ -106,7 +106,10 @@ MODEL_WRAPPERS = VipsegRegistry(
 )
 OPTIMIZERS = VipsegRegistry("optimizer", MMENGINE_OPTIMIZERS, [], "a torch Optimizer")
 OPTIM_WRAPPERS = VipsegRegistry(
-    "optim_wrapper", MMENGINE_OPTIM_WRAPPERS, [], "an mmengine OptimWrapper (AMP, clipping)"
+    "optim_wrapper",
+    MMENGINE_OPTIM_WRAPPERS,
+    ["vipseg.engine"],
+    "an mmengine OptimWrapper (AMP, clipping)",
 )
 OPTIM_WRAPPER_CONSTRUCTORS = VipsegRegistry(
     "optimizer wrapper constructor",

@@ -10,6 +10,13 @@ env_cfg = dict(
 # The local JSON log is always on; TensorBoard and W&B are one switch each, here or with
 #   --cfg-options visualizer.tensorboard=True visualizer.wandb=True
 # (W&B runs offline unless WANDB_MODE=online; `wandb sync` uploads an offline run later).
+# Speed on a CUDA GPU (docs/benchmarks.md): bf16 autocast without a loss scaler
+# (SegAmpOptimWrapper) and channels-last tensors; tools/train.py applies them only where CUDA
+# is available (CPU runs stay fp32; --amp forces bf16, --no-amp turns it off), and pins the
+# loaders' memory there. compile = True (or --compile) torch.compiles the training step.
+amp = True
+channels_last = True
+compile = None
 vis_backends = [dict(type="LocalVisBackend")]
 visualizer = dict(
     type="SegLocalVisualizer",

@@ -35,6 +35,12 @@ class SegDataPreProcessor(BaseDataPreprocessor):
             so the CPU workers only decode). Updates each sample's ``img_shape``.
         batch_augments: :class:`BatchAugment` configs (CutMix, ClassMix, CopyBlob) run in
             order on the normalized, padded training batch.
+        channels_last: return the batch in channels-last memory format (NHWC strides); the
+            segmentor then converts its weights too, so cuDNN picks its NHWC kernels, which
+            use the tensor cores without transposes. ``tools/train.py`` turns it on where CUDA
+            is available and the config's ``channels_last`` is set (``default_runtime.py``).
+        non_blocking: copy batches to the device asynchronously (from pinned memory the copy
+            overlaps the previous step; ``tools/train.py`` pins the loaders' memory on CUDA).
 
     Adds ``batch_input_shape`` and ``pad_shape`` to every data sample's metainfo. Neither
     augmentation stage runs outside training.
@@ -51,8 +57,11 @@ class SegDataPreProcessor(BaseDataPreprocessor):
         seg_pad_val: int = 255,
         device_pipeline: Sequence[dict | Callable] | None = None,
         batch_augments: Sequence[dict | Callable] | None = None,
+        channels_last: bool = False,
+        non_blocking: bool = True,
     ):
-        super().__init__()
+        super().__init__(non_blocking=non_blocking)
+        self.channels_last = channels_last
         if len(mean) != 3 or len(std) != 3:
             raise ValueError(f"mean and std need 3 values, got {mean} and {std}")
         self.register_buffer("mean", torch.tensor(mean).view(-1, 1, 1), persistent=False)
@@ -84,6 +93,8 @@ class SegDataPreProcessor(BaseDataPreprocessor):
         batch = torch.stack(batch)
         if training and self.batch_augments:
             batch = self._run_batch_augments(batch, data_samples)
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
         return dict(inputs=batch, data_samples=data_samples)
 
     def _run_device_pipeline(self, inputs: list[torch.Tensor], data_samples) -> list:

@@ -61,6 +61,9 @@ class EncoderDecoder(BaseSegmentor):
         self.test_cfg = self._check_test_cfg(test_cfg or dict(mode="whole"))
         # SyncBN: BN in one process, GlooSyncBatchNorm in a CPU group (see utils/sync_bn.py).
         adapt_sync_bn(self)
+        if getattr(self.data_preprocessor, "channels_last", False):
+            # Weights in NHWC too, or every convolution would transpose its input back.
+            self.to(memory_format=torch.channels_last)
 
     @staticmethod
     def _check_test_cfg(test_cfg: dict) -> dict:
