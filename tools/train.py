@@ -1,23 +1,19 @@
 """Train a segmentor from a config: python tools/train.py CONFIG [options]."""
 
 import argparse
-import importlib.util
-import logging
 import os
 import os.path as osp
-import shutil
 import sys
 
 # Run from a checkout without installing: the repository root holds the vipseg package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import torch  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from vipseg.engine.checkpoint_io import find_latest_checkpoint  # noqa: E402
 from vipseg.utils import (  # noqa: E402
     DictAction,
+    apply_speed_settings,
     check_config_types,
     exit_on_input_error,
     keep_freed_memory,
@@ -75,7 +71,7 @@ def build_cfg(args: argparse.Namespace):
     cfg.work_dir = args.work_dir or cfg.get("work_dir") or osp.join("work_dirs", stem)
     if args.data_root:
         set_data_root(cfg, args.data_root)
-    apply_speed_settings(cfg, args)
+    apply_speed_settings(cfg, amp=args.amp, no_amp=args.no_amp, compile=args.compile)
     if args.resume == "auto":
         # The newest complete checkpoint: the pointer's target, else the highest iter_N.pth.
         latest = find_latest_checkpoint(cfg.work_dir)
@@ -83,44 +79,6 @@ def build_cfg(args: argparse.Namespace):
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
-
-
-def apply_speed_settings(cfg, args: argparse.Namespace) -> None:
-    """The fast defaults on CUDA (docs/benchmarks.md): bf16 autocast, channels-last, pinned
-    loader memory; ``--amp`` / ``--no-amp`` / ``--compile`` override the config."""
-    cuda = torch.cuda.is_available()
-    amp = args.amp or (bool(cfg.get("amp", False)) and cuda)
-    if amp and not args.no_amp:
-        if cfg.optim_wrapper.get("type", "OptimWrapper") in ("OptimWrapper", "AmpOptimWrapper"):
-            cfg.optim_wrapper.type = "SegAmpOptimWrapper"
-            for key in ("dtype", "loss_scale"):  # AmpOptimWrapper's, not SegAmpOptimWrapper's
-                cfg.optim_wrapper.pop(key, None)
-    if cuda and cfg.get("channels_last", False):
-        cfg.model.data_preprocessor.channels_last = True
-    for name in ("train_dataloader", "val_dataloader", "test_dataloader"):
-        if cuda and cfg.get(name) is not None:
-            cfg[name].setdefault("pin_memory", True)
-    if args.compile:
-        cfg.compile = True
-    if cfg.get("compile") and (reason := compile_unavailable("cuda" if cuda else "cpu")):
-        print_log(
-            f"vipseg: torch.compile unavailable ({reason}): training uncompiled",
-            logger="current",
-            level=logging.WARNING,
-        )
-        cfg.compile = None
-
-
-def compile_unavailable(device: str) -> str | None:
-    """Why ``torch.compile`` cannot work here, or None: inductor needs triton on CUDA and a
-    C++ compiler on CPU."""
-    if not hasattr(torch, "compile"):
-        return f"torch {torch.__version__} has no torch.compile"
-    if device == "cuda" and importlib.util.find_spec("triton") is None:
-        return "triton is not installed"
-    if device == "cpu" and not (shutil.which("c++") or shutil.which("g++")):
-        return "no C++ compiler on PATH"
-    return None
 
 
 def main(argv: list[str] | None = None) -> None:

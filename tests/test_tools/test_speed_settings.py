@@ -8,7 +8,7 @@ import torch
 
 from vipseg.engine import SegAmpOptimWrapper
 from vipseg.registry import MODELS
-from vipseg.utils import load_config
+from vipseg.utils import load_config, speed
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / "configs/deeplabv3_r50_minicity.py")
@@ -45,10 +45,10 @@ def test_on_cpu_fp32_contiguous_unless_amp_is_asked(train_tool, monkeypatch):
 
 
 def test_compile_falls_back_with_a_warning_when_unavailable(train_tool, monkeypatch):
-    monkeypatch.setattr(train_tool.shutil, "which", lambda name: None)
-    assert train_tool.compile_unavailable("cpu") == "no C++ compiler on PATH"
+    monkeypatch.setattr(speed.shutil, "which", lambda name: None)
+    assert speed.compile_unavailable("cpu") == "no C++ compiler on PATH"
     assert _cfg(train_tool, monkeypatch, False, "--compile").compile is None
-    monkeypatch.setattr(train_tool.shutil, "which", lambda name: "/usr/bin/c++")
+    monkeypatch.setattr(speed.shutil, "which", lambda name: "/usr/bin/c++")
     assert _cfg(train_tool, monkeypatch, False, "--compile").compile is True
 
 

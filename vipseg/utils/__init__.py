@@ -19,8 +19,11 @@ from .errors import (
 )
 from .progress import ProgressBar, track
 from .setup_env import register_all_modules
+from .speed import apply_speed_settings, compile_unavailable
 
 __all__ = [
+    "apply_speed_settings",
+    "compile_unavailable",
     "ConfigError",
     "DictAction",
     "DataError",

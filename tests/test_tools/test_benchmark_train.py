@@ -1,0 +1,53 @@
+"""tools/analysis_tools/benchmark_train.py at tiny sizes on CPU (timings are not asserted)."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = REPO / "tools/analysis_tools/benchmark_train.py"
+    spec = importlib.util.spec_from_file_location("vipseg_benchmark_train", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_vipseg_and_the_seed_loop_in_one_run(run_tool):
+    args = ["tools/analysis_tools/benchmark_train.py", "configs/deeplabv3_r18_toycity.py"]
+    args += ["--batch", "2", "--crop", "48", "64", "--steps", "1", "--warmup", "0"]
+    result = run_tool(args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pattern = r"^\| ([^|]+) \| (fp32|bf16 autocast) \| ([\d.e+-]+) \| ([\d.]+) \|"
+    rows = re.findall(pattern, result.stdout, re.M)
+    # auto reference: ResNet-50 for a model that is not depth 101; CPU runs stay fp32.
+    names = [(r[0], r[1]) for r in rows]
+    assert names == [("deeplabv3_r18_toycity", "fp32"), ("seed-style deeplabv3_resnet50", "fp32")]
+    assert all(float(r[2]) > 0 and float(r[3]) > 0 for r in rows)
+    assert re.search(r"vipseg / reference: [\d.]+x images/s", result.stdout)
+    assert "crop (48, 64)" in result.stdout
+
+
+def test_step_flops_are_three_forward_passes_of_two_flops_per_mac(bench):
+    conv = torch.nn.Conv2d(3, 8, 3, padding=1, bias=False)
+    # 8 x 3 x 9 MACs per output pixel, 16 x 16 pixels; x2 FLOPs per MAC; x3 forward + backward.
+    assert bench.step_flops(conv, (16, 16), "cpu") == 8 * 3 * 9 * 16 * 16 * 2 * 3
+
+
+def test_synthetic_batch_is_what_the_loader_collates(bench):
+    batch = bench.synthetic_batch(3, (8, 12), num_classes=5)
+    assert len(batch["inputs"]) == 3 and batch["inputs"][0].dtype == torch.uint8
+    labels = batch["data_samples"][0].gt_sem_seg.data
+    assert labels.shape == (1, 8, 12) and int(labels.max()) < 5
+
+
+def test_bad_sizes_are_refused(run_tool):
+    args = ["tools/analysis_tools/benchmark_train.py", "configs/deeplabv3_r18_toycity.py"]
+    result = run_tool([*args, "--batch", "0"])
+    assert result.returncode != 0 and "must be >= 1" in result.stderr
