@@ -75,6 +75,7 @@ MINIMAL = {
     "SegVisualizationHook": dict(),
     "GradNormHook": dict(),
     "ProgressBarHook": dict(),
+    "SegRuntimeInfoHook": dict(),
     "SegCheckpointHook": dict(interval=2, by_epoch=False),
     "NonFiniteCheckHook": dict(),
     "SegLogProcessor": dict(),

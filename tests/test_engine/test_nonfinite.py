@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 import torch
+from mmengine.hooks import LoggerHook
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import OptimWrapper
 
@@ -13,33 +14,59 @@ from vipseg.engine.hooks import NonFiniteCheckHook, SegCheckpointHook
 from vipseg.utils import TrainingError
 
 
-def _setup(name: str, hook: NonFiniteCheckHook):
+def _setup(name: str, hook: NonFiniteCheckHook, fused: bool = False, log_every: int = 1):
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, fused=fused)
+    wrapper = OptimWrapper(sgd)
     hub = MessageHub.get_instance(name)
     runner = SimpleNamespace(
-        optim_wrapper=wrapper, message_hub=hub, iter=0, logger=MMLogger.get_instance(name)
+        optim_wrapper=wrapper,
+        message_hub=hub,
+        iter=0,
+        max_iters=100,
+        hooks=[LoggerHook(interval=log_every)],
+        logger=MMLogger.get_instance(name),
     )
     hook.before_train(runner)
     return model, wrapper, runner
 
 
 def _step(model, wrapper, runner, hook, scale: float) -> None:
+    hook.before_train_iter(runner, runner.iter)
     loss = model(torch.ones(2, 3)).sum() * scale
     wrapper.update_params(loss)
     hook.after_train_iter(runner, runner.iter, outputs=dict(loss=loss.detach()))
     runner.iter += 1
 
 
-def test_stop_skips_the_update_and_names_the_iteration():
+@pytest.mark.parametrize("fused", [False, True], ids=["sync", "fused"])
+def test_stop_skips_the_update_and_names_the_iteration(fused):
     hook = NonFiniteCheckHook(action="stop")
-    model, wrapper, runner = _setup("nonfinite-stop", hook)
+    model, wrapper, runner = _setup(f"nonfinite-stop-{fused}", hook, fused)
     _step(model, wrapper, runner, hook, 1.0)
     before = [p.detach().clone() for p in model.parameters()]
     with pytest.raises(TrainingError, match=r"iteration 2: the loss .* not finite \(loss=nan\)"):
         _step(model, wrapper, runner, hook, math.nan)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_fused_way_skips_on_the_device_and_reports_at_the_log_interval():
+    hook = NonFiniteCheckHook(action="stop")
+    model, wrapper, runner = _setup("nonfinite-fused-late", hook, fused=True, log_every=4)
+    reference = torch.nn.Linear(3, 1)
+    reference.load_state_dict(model.state_dict())
+    ref_opt = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9, fused=True)
+    for scale in (1.0, math.nan, 2.0):  # iterations 1-3: no report before iteration 4
+        _step(model, wrapper, runner, hook, scale)
+        if scale == scale:
+            (reference(torch.ones(2, 3)).sum() * scale).backward()
+            ref_opt.step()
+            ref_opt.zero_grad()
+    # The bad step changed nothing: the model equals one that never saw it.
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reference.parameters()))
+    with pytest.raises(TrainingError, match="iteration 2: the loss or its gradients"):
+        _step(model, wrapper, runner, hook, 3.0)
 
 
 def test_skip_keeps_weights_and_momentum_counts_and_continues():

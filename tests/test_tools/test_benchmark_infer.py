@@ -7,7 +7,7 @@ TINY = ["--size", "64", "128", "--steps", "1", "--warmup", "0"]
 def table_rows(stdout: str) -> dict[str, list[str]]:
     """{mode: cells} of the printed markdown table."""
     rows = [line.strip("|").split("|") for line in stdout.splitlines() if line.startswith("| ")]
-    return {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in rows[1:]}
+    return {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in rows[2:]}
 
 
 def test_benchmark_infer_times_three_modes(run_tool):

@@ -14,6 +14,7 @@ default_hooks = dict(
     checkpoint=dict(type="SegCheckpointHook", by_epoch=False, interval=2000, save_best="mIoU"),
     sampler_seed=dict(type="DistSamplerSeedHook"),
     visualization=dict(type="SegVisualizationHook"),
+    runtime_info=dict(type="SegRuntimeInfoHook"),
     grad_norm=dict(type="GradNormHook"),
     nonfinite=dict(type="NonFiniteCheckHook", action="stop"),
 )

@@ -1,26 +1,46 @@
-"""Stops, or skips the update, when the loss or a gradient is not finite."""
+"""Skips the update when the loss or a gradient is not finite, and stops (or counts) it."""
 
 import torch
-from mmengine.hooks import Hook
+from mmengine.hooks import Hook, LoggerHook
 
 from vipseg.registry import HOOKS
 from vipseg.utils.errors import TrainingError
+
+
+def _total_norm(grads: list[torch.Tensor]) -> torch.Tensor:
+    if hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6: one foreach kernel
+        return torch.nn.utils.get_total_norm(grads, foreach=True)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+def _terms(outputs: dict | None) -> str:
+    """`` (loss=nan, decode.loss_ce=nan)``: the step's logged loss terms."""
+    terms = ", ".join(f"{k}={float(v):.4g}" for k, v in (outputs or {}).items() if "loss" in k)
+    return f" ({terms})" if terms else ""
 
 
 @HOOKS.register_module()
 class NonFiniteCheckHook(Hook):
     """Guards every optimizer step against NaN / inf.
 
-    An optimizer step pre-hook checks the gradients (a non-finite loss gives non-finite
-    gradients). If one is not finite, the update is skipped: every gradient is dropped, so
-    SGD/AdamW leave the weights, momenta and step counts as they were. Then, after the
-    iteration, with ``action='stop'`` the run ends with a :class:`TrainingError` naming the
-    iteration and the logged loss terms (``tools/train.py`` prints it as one line, exit 3);
-    with ``action='skip'`` a warning names them, ``skipped_steps`` counts them in the log,
-    and after ``max_skips`` skipped steps the run stops anyway. Under DDP the gradients are
-    all-reduced before the step, so all ranks decide alike. Costs one host-device sync per
-    step. Under an AMP loss scaler, steps with inf gradients are skipped by the scaler
-    itself before this check (its normal loss-scale search), so only the loss is watched.
+    An optimizer step pre-hook takes the norm of all gradients (non-finite if the loss or any
+    gradient is). A bad step is skipped: the weights, momenta and step counts stay as they
+    were. Then with ``action='stop'`` the run ends with a :class:`TrainingError` naming the
+    iteration (``tools/train.py`` prints it as one line, exit 3); with ``action='skip'`` a
+    warning names it, ``skipped_steps`` counts skipped steps in the log, and after
+    ``max_skips`` the run stops anyway. Under DDP the gradients are all-reduced before the
+    step, so all ranks decide alike.
+
+    Two ways, chosen per optimizer:
+
+    - fused optimizers (``SGD``/``Adam``/``AdamW`` with ``fused=True``, vipseg's default,
+      ``vipseg.utils.speed``): the flag stays on the device and is handed to the fused kernel
+      as ``found_inf`` (the mechanism AMP's grad scaler uses), which skips the update on the
+      device. No host-device sync per step: the flags are read once per log interval, so a
+      stop or warning comes at the next logged iteration, naming the first bad one (and its
+      loss terms when that is the logged iteration).
+    - others: the flag is read at once (one sync per step) and the gradients are dropped, so
+      the step changes nothing; the error names the step's loss terms.
 
     Args:
         action: ``'stop'`` or ``'skip'``.
@@ -36,42 +56,64 @@ class NonFiniteCheckHook(Hook):
             raise ValueError(f"max_skips must be >= 0, got {max_skips}")
         self.action, self.max_skips = action, max_skips
         self.skipped = 0
-        self._bad = False
+        self._bad = False  # sync way: this iteration's step was skipped
+        self._iter = 0
+        self._flags: torch.Tensor | None = None  # fused way: [skipped count, first bad iter]
 
     def before_train(self, runner) -> None:
+        loggers = [h for h in runner.hooks if isinstance(h, LoggerHook)]
+        self.interval = loggers[0].interval if loggers else 1
         wrapper = runner.optim_wrapper
-        wrappers = (
-            wrapper.optim_wrappers.values() if hasattr(wrapper, "optim_wrappers") else [wrapper]
-        )
+        wrappers = getattr(wrapper, "optim_wrappers", {"": wrapper}).values()
         for w in wrappers:
             w.optimizer.register_step_pre_hook(self._guard)
 
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._iter = runner.iter
+
     def _guard(self, optimizer, args, kwargs) -> None:
         grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
-        if not grads or bool(torch.stack([g.isfinite().all() for g in grads]).all()):
+        if not grads:
             return
-        self._bad = True
-        for group in optimizer.param_groups:
-            for p in group["params"]:
-                p.grad = None
+        bad = ~torch.isfinite(_total_norm(grads))
+        if optimizer.defaults.get("fused"):
+            optimizer.grad_scale, optimizer.found_inf = None, bad.float()
+            self._record(bad)
+        elif bool(bad):
+            self._bad = True
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    p.grad = None
+
+    def _record(self, bad: torch.Tensor) -> None:
+        if self._flags is None:
+            self._flags = torch.tensor([0, -1], device=bad.device)
+        first = torch.where(bad & (self._flags[1] < 0), self._iter, self._flags[1])
+        self._flags = torch.stack([self._flags[0] + bad.long(), first])
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        outputs = outputs or {}
-        loss = outputs.get("loss")
-        if loss is not None and not torch.isfinite(torch.as_tensor(loss)).all():
-            self._bad = True  # e.g. an AMP scaler skipped the step before the guard saw it
-        if not self._bad:
-            return
-        self._bad = False
-        terms = ", ".join(f"{k}={float(v):.4g}" for k, v in outputs.items() if "loss" in k)
-        where = f"iteration {runner.iter + 1}: the loss or its gradients are not finite ({terms})"
+        if self._bad:
+            self._bad = False
+            terms = ", ".join(
+                f"{k}={float(v):.4g}" for k, v in (outputs or {}).items() if "loss" in k
+            )
+            self._report(runner, runner.iter, 1, f" ({terms})")
+        last = runner.iter + 1 >= runner.max_iters
+        if self._flags is not None and (self.every_n_train_iters(runner, self.interval) or last):
+            count, first = self._flags.tolist()  # the one sync per log interval
+            self._flags = None
+            if count:
+                self._report(runner, first, count, _terms(outputs) if first == runner.iter else "")
+
+    def _report(self, runner, first: int, count: int, terms: str) -> None:
+        where = f"iteration {first + 1}: the loss or its gradients are not finite{terms}"
         if self.action == "stop":
             raise TrainingError(
                 f"{where}; the update was skipped and training stopped. Lower the learning "
                 "rate, check the data, or set NonFiniteCheckHook(action='skip')"
             )
-        self.skipped += 1
+        self.skipped += count
         runner.message_hub.update_scalar("train/skipped_steps", self.skipped)
-        runner.logger.warning(f"{where}; update skipped ({self.skipped} so far)")
+        runner.logger.warning(f"{where}; {count} update(s) skipped ({self.skipped} so far)")
         if self.skipped > self.max_skips:
             raise TrainingError(f"{self.skipped} non-finite steps, more than max_skips")

@@ -1,0 +1,71 @@
+"""The training step reads nothing back from its tensors except on logged iterations.
+
+On a GPU, reading a value (``.item()``, ``float()``, ``bool()``, ``.tolist()``, ``.cpu()``)
+waits for every queued kernel, so the CPU can no longer prepare the next step while the GPU
+runs this one. This test runs real training iterations through mmengine's Runner with the
+demo config and records every such read on a tensor, with the iteration it happened in.
+"""
+
+import traceback
+from pathlib import Path
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from vipseg.registry import HOOKS
+from vipseg.utils import apply_speed_settings, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+READS = ("item", "tolist", "__bool__", "__float__", "__int__", "cpu", "numpy")
+# The data side's tensors live on the host (the sampler's random permutation, the pipeline's
+# arrays): reading them never waits for the GPU.
+HOST_SIDE = ("mmengine/dataset/", "torch/utils/data/", "vipseg/datasets/")
+STATE = {"iter": None}
+
+
+@HOOKS.register_module()
+class _IterationMarker(Hook):
+    """Marks which training iteration is running (None between iterations)."""
+
+    priority = "HIGHEST"
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        STATE["iter"] = runner.iter
+
+    def after_train_epoch(self, runner):
+        STATE["iter"] = None
+
+
+def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypatch):
+    cfg = load_config(str(REPO / "configs/deeplabv3_r18_toycity.py"))
+    cfg.work_dir, cfg.launcher, cfg.log_level = str(tmp_path), "none", "WARNING"
+    cfg.train_dataloader.dataset.data_root = str(toycity_root)
+    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_cfg.update(max_iters=7, val_interval=100)
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.default_hooks.logger.interval = 3
+    cfg.default_hooks.checkpoint.interval = 100
+    cfg.param_scheduler[0].end = 7
+    cfg.custom_hooks = [dict(type="_IterationMarker")]
+    apply_speed_settings(cfg)  # as tools/train.py: fused SGD / AdamW
+    assert cfg.optim_wrapper.optimizer.get("fused")
+    runner = Runner.from_cfg(cfg)
+
+    reads: list[tuple[int, str]] = []
+    for name in READS:
+        original = getattr(torch.Tensor, name)
+
+        def spy(self, *args, _original=original, _name=name, **kwargs):
+            where = traceback.extract_stack(limit=2)[0]
+            if STATE["iter"] is not None and not any(h in where.filename for h in HOST_SIDE):
+                reads.append((STATE["iter"], f"{_name} at {where.filename}:{where.lineno}"))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, spy)
+    runner.train()
+    STATE["iter"] = None
+    logged = {2, 5, 6}  # iterations 3 and 6 (interval 3) and the last, 7
+    outside = [(i, what) for i, what in reads if i not in logged]
+    assert not outside, outside[:10]
+    assert {i for i, _ in reads} <= logged and reads  # the logged iterations do read
