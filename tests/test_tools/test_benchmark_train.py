@@ -22,7 +22,7 @@ def bench():
 def test_vipseg_and_the_seed_loop_in_one_run(run_tool):
     args = ["tools/analysis_tools/benchmark_train.py", "configs/deeplabv3_r18_toycity.py"]
     args += ["--batch", "2", "--crop", "48", "64", "--steps", "1", "--warmup", "0"]
-    result = run_tool(args)
+    result = run_tool([*args, "--profile", "3"])
     assert result.returncode == 0, result.stderr[-3000:]
     pattern = r"^\| ([^|]+) \| (fp32|bf16 autocast) \| ([\d.e+-]+) \| ([\d.]+) \|"
     rows = re.findall(pattern, result.stdout, re.M)
@@ -32,6 +32,7 @@ def test_vipseg_and_the_seed_loop_in_one_run(run_tool):
     assert all(float(r[2]) > 0 and float(r[3]) > 0 for r in rows)
     assert re.search(r"vipseg / reference: [\d.]+x images/s", result.stdout)
     assert "crop (48, 64)" in result.stdout
+    assert "Self CPU" in result.stdout  # --profile: torch.profiler's operator table
 
 
 def test_step_flops_are_three_forward_passes_of_two_flops_per_mac(bench):

@@ -44,7 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--crop", type=int, nargs=2, default=[512, 1024], metavar=("H", "W"))
     parser.add_argument("--steps", type=int, default=20, help="timed steps (%(default)s)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps (%(default)s)")
+    parser.add_argument("--amp", action="store_true", help="vipseg in bf16 even on CPU")
     parser.add_argument("--no-amp", action="store_true", help="vipseg in fp32 too")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print vipseg's top N ops by time"
+    )
     parser.add_argument("--compile", action="store_true", help="torch.compile vipseg's step")
     parser.add_argument(
         "--reference",
@@ -104,11 +108,25 @@ def step_flops(model: torch.nn.Module, crop: tuple[int, int], device) -> float:
     return 2.0 * total * 3
 
 
+def profile(step, top: int, device) -> None:
+    """One step under torch.profiler: the ``top`` operators by their own time."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with torch_profile(activities=activities) as prof:
+        step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    print(prof.key_averages().table(sort_by=key, row_limit=top))
+
+
 def build_vipseg(args, tmp: str):
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir, cfg.launcher, cfg.log_level = tmp, "none", "WARNING"
     cfg.visualizer.vis_backends = [dict(type="LocalVisBackend")]
-    apply_speed_settings(cfg, no_amp=args.no_amp, compile=args.compile)
+    apply_speed_settings(cfg, amp=args.amp, no_amp=args.no_amp, compile=args.compile)
     runner = Runner.from_cfg(cfg)
     wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     if cfg.get("compile"):
@@ -175,6 +193,8 @@ def time_vipseg(args, tmp: str) -> tuple[dict, int, object]:
     crop = tuple(args.crop)
     batch = synthetic_batch(args.batch, crop, model.num_classes)
     seconds, mem = timed(lambda: model.train_step(batch, wrapper), args.warmup, args.steps, device)
+    if args.profile:
+        profile(lambda: model.train_step(batch, wrapper), args.profile, device)
     precision = "bf16 autocast" if type(wrapper).__name__ == "SegAmpOptimWrapper" else "fp32"
     flops = None if args.no_flops else step_flops(model, crop, device)
     name = osp.splitext(osp.basename(args.config))[0]
