@@ -52,3 +52,12 @@ def test_bad_sizes_are_refused(run_tool):
     args = ["tools/analysis_tools/benchmark_train.py", "configs/deeplabv3_r18_toycity.py"]
     result = run_tool([*args, "--batch", "0"])
     assert result.returncode != 0 and "must be >= 1" in result.stderr
+
+
+def test_vipseg_computes_on_the_crop_not_the_configs_padding_size(bench, tmp_path):
+    args = bench.parse_args(["configs/deeplabv3_r50_minicity.py", "--crop", "40", "56"])
+    args.config = str(REPO / args.config)
+    model, _, cfg = bench.build_vipseg(args, str(tmp_path))
+    assert cfg.model.data_preprocessor.size == (40, 56)  # the config pads to 512 x 1024
+    out = model.data_preprocessor(bench.synthetic_batch(1, (40, 56), 19), training=True)
+    assert tuple(out["inputs"].shape[-2:]) == (40, 56)

@@ -29,6 +29,7 @@ from vipseg.utils import (  # noqa: E402
     DictAction,
     apply_speed_settings,
     exit_on_input_error,
+    keep_freed_memory,
     load_config,
     register_all_modules,
 )
@@ -126,6 +127,9 @@ def build_vipseg(args, tmp: str):
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir, cfg.launcher, cfg.log_level = tmp, "none", "WARNING"
     cfg.visualizer.vis_backends = [dict(type="LocalVisBackend")]
+    # The preprocessor pads training batches to its size (the config's crop): use --crop, or
+    # vipseg would compute on a larger input than the reference.
+    cfg.model.data_preprocessor.size = tuple(args.crop)
     apply_speed_settings(cfg, amp=args.amp, no_amp=args.no_amp, compile=args.compile)
     runner = Runner.from_cfg(cfg)
     wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
@@ -224,6 +228,7 @@ def run(args) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    keep_freed_memory()  # as tools/train.py: large CPU buffers are not unmapped every step
     register_all_modules()
     with exit_on_input_error():
         rows = run(args)
