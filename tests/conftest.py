@@ -32,6 +32,22 @@ FAST_TRAIN = [
 ]
 
 
+class RunsCode:
+    """What a crafted checkpoint holds: unpickling it runs ``touch marker`` (``os.system``)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def fast_train_for(iters: int) -> list[str]:
+    """``FAST_TRAIN`` for ``iters`` iterations (the schedule ends with them)."""
+    options = [o for o in FAST_TRAIN if not o.startswith(("train_cfg.max_iters", "param_sch"))]
+    return [*options, f"train_cfg.max_iters={iters}", f"param_scheduler.0.end={iters}"]
+
+
 @pytest.fixture(scope="session")
 def toycity_root(tmp_path_factory):
     """A tiny toy city (4 train / 2 val images of 128x256) in the Cityscapes layout."""
@@ -68,13 +84,30 @@ def run_tool():
     return _run_tool
 
 
+def _load_tool(path: str):
+    """A tool script (e.g. ``tools/train.py``) as a module, loaded once per session."""
+    if path not in _TOOLS:
+        name = "vipseg_tool_" + path.replace("/", "_").removesuffix(".py")
+        spec = importlib.util.spec_from_file_location(name, REPO / path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _TOOLS[path] = module
+    return _TOOLS[path]
+
+
+_TOOLS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def load_tool():
+    """``load_tool('tools/train.py')``: the script as a module, to call its functions."""
+    return _load_tool
+
+
 @pytest.fixture(scope="session")
 def test_tool():
     """tools/test.py as a module, to call its parse_args / build_cfg directly."""
-    spec = importlib.util.spec_from_file_location("vipseg_test_tool", REPO / "tools/test.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_tool("tools/test.py")
 
 
 @pytest.fixture(scope="session")
@@ -143,8 +176,7 @@ def tracked_run(toycity_root, tmp_path_factory):
     Returns the work dir; its ``<timestamp>/vis_data/`` holds what the visualizer wrote.
     """
     work_dir = tmp_path_factory.mktemp("tracked")
-    options = [o for o in FAST_TRAIN if not o.startswith(("train_cfg.max_iters", "param_sch"))]
-    options += ["train_cfg.max_iters=5", "param_scheduler.0.end=5"]
+    options = fast_train_for(5)
     options += ["visualizer.tensorboard=True", "visualizer.wandb=True"]
     options += ["default_hooks.visualization.interval=1"]
     args = ["tools/train.py", DEMO_CONFIG, "--work-dir", str(work_dir)]

@@ -76,26 +76,20 @@ def write_outputs(sample, image_bgr, out_dir: str, relpath: str, kinds, palette,
 
 def run(args: argparse.Namespace) -> int:
     from vipseg.apis import inference_model, init_model
+    from vipseg.datasets.transforms import LoadImageFromFile
 
-    if not osp.isfile(args.checkpoint):
-        raise MissingDataError(f"checkpoint {args.checkpoint} does not exist")
+    load = LoadImageFromFile()  # the datasets' decoding: gray, RGBA, 16-bit, truncation
+
     root, relpaths = find_images(args.input)
     make_out_dir(args.out_dir)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
     palette = model.dataset_meta["palette"]
     batches = [relpaths[i : i + args.batch_size] for i in range(0, len(relpaths), args.batch_size)]
     for batch in track(batches, "infer", total=len(batches)):
-        images = [_read(osp.join(root, rel)) for rel in batch]
+        images = [load(dict(img_path=osp.join(root, rel)))["img"] for rel in batch]
         for rel, image, sample in zip(batch, images, inference_model(model, images)):
             write_outputs(sample, image, args.out_dir, rel, args.kinds, palette, args.alpha)
     return len(relpaths)
-
-
-def _read(path: str):
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise MissingDataError(f"image {path} cannot be read (not an image, or corrupt)")
-    return image
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import RunsCode
 
 from vipseg.engine.checkpoint_io import (
     atomic_write,
@@ -79,20 +80,10 @@ def test_latest_checkpoint_skips_a_truncated_target(tmp_path):
     assert find_latest_checkpoint(str(tmp_path / "empty")) is None
 
 
-class _RunsCode:
-    """What a crafted checkpoint does: its pickle calls a function of the attacker's choice."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_a_checkpoint_that_would_run_code_is_refused_and_the_code_does_not_run(tmp_path):
     marker = tmp_path / "code_ran"
     path = tmp_path / "crafted.pth"
-    torch.save(dict(state_dict={}, meta=_RunsCode(marker)), path)
+    torch.save(dict(state_dict={}, meta=RunsCode(marker)), path)
     with pytest.raises(DataError, match=r"crafted.pth was refused.*(system|posix)"):
         safe_load(str(path))
     assert not marker.exists()

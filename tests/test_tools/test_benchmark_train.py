@@ -1,6 +1,5 @@
 """tools/analysis_tools/benchmark_train.py at tiny sizes on CPU (timings are not asserted)."""
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -11,12 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def bench():
-    path = REPO / "tools/analysis_tools/benchmark_train.py"
-    spec = importlib.util.spec_from_file_location("vipseg_benchmark_train", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_tool):
+    return load_tool("tools/analysis_tools/benchmark_train.py")
 
 
 def test_vipseg_and_the_seed_loop_in_one_run(run_tool):

@@ -1,6 +1,5 @@
 """tools/analysis_tools/benchmark_crf.py and tune_crf.py at tiny sizes."""
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -33,12 +32,8 @@ def test_benchmark_crf_times_both_backends(run_tool):
     ("args", "message"),
     [(["--sizes", "512by1024"], "--sizes takes HxW"), (["--backends", "fast"], "--backends")],
 )
-def test_benchmark_crf_bad_arguments_are_one_clear_message(args, message, capsys):
-    spec = importlib.util.spec_from_file_location(
-        "benchmark_crf", REPO / "tools/analysis_tools/benchmark_crf.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_benchmark_crf_bad_arguments_are_one_clear_message(args, message, capsys, load_tool):
+    tool = load_tool("tools/analysis_tools/benchmark_crf.py")
     with pytest.raises(SystemExit) as exit_info:
         tool.main(args)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err

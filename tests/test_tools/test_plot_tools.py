@@ -1,6 +1,5 @@
 """tools/analysis_tools/plot_logs.py and confusion_matrix.py: outputs read back, errors."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -19,22 +18,14 @@ BLUE, ORANGE = (180, 119, 31), (14, 127, 255)
 LIGHTGREY = (211, 211, 211)
 
 
-def _tool(name: str):
-    path = REPO / "tools" / "analysis_tools" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"vipseg_{name}_tool", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def plot_logs(load_tool):
+    return load_tool("tools/analysis_tools/plot_logs.py")
 
 
 @pytest.fixture(scope="module")
-def plot_logs():
-    return _tool("plot_logs")
-
-
-@pytest.fixture(scope="module")
-def confusion_tool():
-    return _tool("confusion_matrix")
+def confusion_tool(load_tool):
+    return load_tool("tools/analysis_tools/confusion_matrix.py")
 
 
 def _png(path: Path) -> np.ndarray:

@@ -1,9 +1,9 @@
 """The tools under faults: a NaN loss, a crafted checkpoint, a checkpoint that does not fit."""
 
-import os
 from pathlib import Path
 
 import torch
+from conftest import RunsCode
 
 from vipseg.registry import MODELS
 from vipseg.utils import load_config
@@ -30,19 +30,11 @@ def test_a_nan_loss_stops_training_with_one_line_naming_the_iteration(
     assert not list((tmp_path / "work").glob("*.pth"))  # nothing saved from a NaN step
 
 
-class _RunsCode:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_test_tool_refuses_a_checkpoint_that_would_run_code(toycity_root, tmp_path, run_tool):
     marker = tmp_path / "code_ran"
     model = MODELS.build(load_config(str(REPO / CONFIG)).model)
     crafted = tmp_path / "model.pth"
-    torch.save(dict(state_dict=model.state_dict(), meta=dict(x=_RunsCode(marker))), crafted)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(x=RunsCode(marker))), crafted)
     args = ["tools/test.py", CONFIG, str(crafted), "--work-dir", str(tmp_path / "work")]
     result = run_tool([*args, "--data-root", str(toycity_root), "--cfg-options", *NO_WORKERS])
     assert result.returncode == 2

@@ -9,23 +9,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import fast_train_for
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = "configs/deeplabv3_r18_toycity.py"
 ITERS = 8
-OPTIONS = [
-    f"train_cfg.max_iters={ITERS}",
-    "train_cfg.val_interval=4",
-    "default_hooks.checkpoint.interval=2",
-    "default_hooks.checkpoint.save_best=mIoU",
-    "default_hooks.logger.interval=1",
-    "train_dataloader.batch_size=2",
-    "train_dataloader.num_workers=0",
-    "train_dataloader.persistent_workers=False",
-    "val_dataloader.num_workers=0",
-    "val_dataloader.persistent_workers=False",
-    f"param_scheduler.0.end={ITERS}",
-]
+# Checkpoints every 2 iterations (FAST_TRAIN's), validation and a best file every 4.
+OPTIONS = [*fast_train_for(ITERS), "train_cfg.val_interval=4"]
+OPTIONS += ["default_hooks.checkpoint.save_best=mIoU"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
 
 

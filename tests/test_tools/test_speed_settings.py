@@ -1,6 +1,5 @@
 """The fast defaults: bf16 autocast, channels-last, pinned memory, compile with a fallback."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,8 @@ CONFIG = str(REPO / "configs/deeplabv3_r50_minicity.py")
 
 
 @pytest.fixture(scope="module")
-def train_tool():
-    spec = importlib.util.spec_from_file_location("vipseg_train_tool", REPO / "tools/train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def train_tool(load_tool):
+    return load_tool("tools/train.py")
 
 
 def _cfg(train_tool, monkeypatch, cuda: bool, *argv: str):

@@ -30,8 +30,11 @@ def set_torch_rng_state(state: dict) -> None:
 
 
 def model_is_finite(model: torch.nn.Module) -> bool:
-    tensors = [*model.parameters(), *model.buffers()]
-    return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
+    tensors = [t for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()]
+    if not tensors:
+        return True
+    # One read-back for the whole model, not one per tensor.
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
 @HOOKS.register_module()

@@ -1,9 +1,11 @@
 """Logs the gradient norm without a host-device sync on every training step."""
 
 import torch
-from mmengine.hooks import Hook, LoggerHook
+from mmengine.hooks import Hook
 
 from vipseg.registry import HOOKS
+
+from .step_utils import gradients, logger_interval, optimizers_of, total_norm
 
 
 @HOOKS.register_module()
@@ -31,21 +33,19 @@ class GradNormHook(Hook):
 
     def before_train(self, runner) -> None:
         if self.interval is None:
-            loggers = [h for h in runner.hooks if isinstance(h, LoggerHook)]
-            self.interval = loggers[0].interval if loggers else 50
+            self.interval = logger_interval(runner, default=50)
         wrapper = runner.optim_wrapper
         self._active = not getattr(wrapper, "clip_grad_kwargs", None)
         if self._active:
-            for optimizer in _optimizers(wrapper):
+            for optimizer in optimizers_of(wrapper):
                 optimizer.register_step_pre_hook(self._measure)
 
     def _measure(self, optimizer, args, kwargs) -> None:
         if not self._armed:
             return
-        grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        grads = gradients(optimizer)
         if grads:
-            norms = torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads])
-            self._norm = torch.linalg.vector_norm(norms)
+            self._norm = total_norm([g.detach() for g in grads])
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         self._armed = self._active and self.every_n_train_iters(runner, self.interval)
@@ -54,10 +54,3 @@ class GradNormHook(Hook):
         if self._armed and self._norm is not None:
             runner.message_hub.update_scalar("train/grad_norm", float(self._norm))
         self._armed, self._norm = False, None
-
-
-def _optimizers(wrapper) -> list[torch.optim.Optimizer]:
-    # An OptimWrapperDict (one optimizer per sub-model) holds several wrappers.
-    if hasattr(wrapper, "optim_wrappers"):
-        return [w.optimizer for w in wrapper.optim_wrappers.values()]
-    return [wrapper.optimizer]

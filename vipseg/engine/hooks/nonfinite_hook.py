@@ -1,16 +1,12 @@
 """Skips the update when the loss or a gradient is not finite, and stops (or counts) it."""
 
 import torch
-from mmengine.hooks import Hook, LoggerHook
+from mmengine.hooks import Hook
 
 from vipseg.registry import HOOKS
 from vipseg.utils.errors import TrainingError
 
-
-def _total_norm(grads: list[torch.Tensor]) -> torch.Tensor:
-    if hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6: one foreach kernel
-        return torch.nn.utils.get_total_norm(grads, foreach=True)
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+from .step_utils import gradients, is_logged_iteration, logger_interval, optimizers_of, total_norm
 
 
 def _terms(outputs: dict | None) -> str:
@@ -61,21 +57,18 @@ class NonFiniteCheckHook(Hook):
         self._flags: torch.Tensor | None = None  # fused way: [skipped count, first bad iter]
 
     def before_train(self, runner) -> None:
-        loggers = [h for h in runner.hooks if isinstance(h, LoggerHook)]
-        self.interval = loggers[0].interval if loggers else 1
-        wrapper = runner.optim_wrapper
-        wrappers = getattr(wrapper, "optim_wrappers", {"": wrapper}).values()
-        for w in wrappers:
-            w.optimizer.register_step_pre_hook(self._guard)
+        self.interval = logger_interval(runner, default=1)
+        for optimizer in optimizers_of(runner.optim_wrapper):
+            optimizer.register_step_pre_hook(self._guard)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         self._iter = runner.iter
 
     def _guard(self, optimizer, args, kwargs) -> None:
-        grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        grads = gradients(optimizer)
         if not grads:
             return
-        bad = ~torch.isfinite(_total_norm(grads))
+        bad = ~torch.isfinite(total_norm(grads))
         if optimizer.defaults.get("fused"):
             optimizer.grad_scale, optimizer.found_inf = None, bad.float()
             self._record(bad)
@@ -98,8 +91,7 @@ class NonFiniteCheckHook(Hook):
                 f"{k}={float(v):.4g}" for k, v in (outputs or {}).items() if "loss" in k
             )
             self._report(runner, runner.iter, 1, f" ({terms})")
-        last = runner.iter + 1 >= runner.max_iters
-        if self._flags is not None and (self.every_n_train_iters(runner, self.interval) or last):
+        if self._flags is not None and is_logged_iteration(runner, self.interval):
             count, first = self._flags.tolist()  # the one sync per log interval
             self._flags = None
             if count:

@@ -1,9 +1,11 @@
 """Training-step scalars reach the message hub once per log interval, not once per step."""
 
 import torch
-from mmengine.hooks import LoggerHook, RuntimeInfoHook
+from mmengine.hooks import RuntimeInfoHook
 
 from vipseg.registry import HOOKS
+
+from .step_utils import is_logged_iteration, logger_interval
 
 
 @HOOKS.register_module()
@@ -30,16 +32,14 @@ class SegRuntimeInfoHook(RuntimeInfoHook):
     def before_train(self, runner) -> None:
         super().before_train(runner)
         if self.interval is None:
-            loggers = [h for h in runner.hooks if isinstance(h, LoggerHook)]
-            self.interval = loggers[0].interval if loggers else 1
+            self.interval = logger_interval(runner, default=1)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if outputs:
             self._pending.append(
                 {k: v.detach() if isinstance(v, torch.Tensor) else v for k, v in outputs.items()}
             )
-        last = runner.iter + 1 >= runner.max_iters
-        if self.every_n_train_iters(runner, self.interval) or last:
+        if is_logged_iteration(runner, self.interval):
             self.flush(runner)
 
     def flush(self, runner) -> None:
