@@ -89,26 +89,11 @@ class CopyBlob(BatchAugment):
         return index
 
     def _paste(self, rng, source_mask, offset, current, index, src, dst) -> None:
-        ys, xs = np.nonzero(current == dst)
-        if not len(ys):
-            return
-        n, components, stats, _ = cv2.connectedComponentsWithStats(
-            source_mask.astype(np.uint8), connectivity=8
-        )
-        order = np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1
-        big = [k for k in order if stats[k, cv2.CC_STAT_AREA] >= self.min_pixels]
-        h, w = current.shape
-        for k in big[: self.max_blobs]:
-            x0, y0, bw, bh = stats[k, :4]
-            centre = rng.integers(len(ys))
-            top = min(max(ys[centre] - bh // 2, 0), h - bh)
-            left = min(max(xs[centre] - bw // 2, 0), w - bw)
-            cy, cx = np.nonzero(components[y0 : y0 + bh, x0 : x0 + bw] == k)
-            ty, tx = cy + top, cx + left
-            onto = current[ty, tx] == dst
-            ty, tx = ty[onto], tx[onto]
-            index[ty, tx] = offset + (cy[onto] + y0) * w + (cx[onto] + x0)
-            current[ty, tx] = src
+        w = current.shape[1]
+        for sy, sx, ty, tx in paste_components(
+            rng, source_mask, current, src, dst, self.min_pixels, self.max_blobs
+        ):
+            index[ty, tx] = offset + sy * w + sx
 
     def __call__(self, inputs: torch.Tensor, labels: torch.Tensor):
         index = self.source_index(labels.cpu().numpy())
@@ -127,3 +112,49 @@ class CopyBlob(BatchAugment):
             f"{type(self).__name__}(rules={self.rules}, prob={self.probs}, "
             f"min_pixels={self.min_pixels}, max_blobs={self.max_blobs})"
         )
+
+
+def paste_components(
+    rng: np.random.Generator,
+    source_mask: np.ndarray,
+    current: np.ndarray,
+    src: int,
+    dst: int,
+    min_pixels: int,
+    max_blobs: int | None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Place the 8-connected components of ``source_mask`` onto ``dst`` pixels of ``current``.
+
+    The placement rule of :class:`CopyBlob`, shared with its offline variant
+    (``vipseg.generative.label_edits``): components of at least ``min_pixels``, largest first,
+    at most ``max_blobs``; each is centred on a random pixel that showed ``dst`` before any
+    paste, its whole box shifted to stay inside the map, and pasted only where ``current``
+    still shows ``dst``. ``current`` (a class map the size of ``source_mask``) is updated in
+    place, pasted pixels becoming ``src``.
+
+    Returns:
+        per pasted component, ``(sy, sx, ty, tx)``: the source and target coordinates of its
+        pasted pixels (equal-length int arrays).
+    """
+    ys, xs = np.nonzero(current == dst)
+    if not len(ys):
+        return []
+    n, components, stats, _ = cv2.connectedComponentsWithStats(
+        source_mask.astype(np.uint8), connectivity=8
+    )
+    order = np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1
+    big = [k for k in order if stats[k, cv2.CC_STAT_AREA] >= min_pixels]
+    h, w = current.shape
+    pasted = []
+    for k in big[:max_blobs]:
+        x0, y0, bw, bh = stats[k, :4]
+        centre = rng.integers(len(ys))
+        top = min(max(ys[centre] - bh // 2, 0), h - bh)
+        left = min(max(xs[centre] - bw // 2, 0), w - bw)
+        cy, cx = np.nonzero(components[y0 : y0 + bh, x0 : x0 + bw] == k)
+        ty, tx = cy + top, cx + left
+        onto = current[ty, tx] == dst
+        ty, tx = ty[onto], tx[onto]
+        current[ty, tx] = src
+        pasted.append((cy[onto] + y0, cx[onto] + x0, ty, tx))
+    return pasted
