@@ -95,6 +95,10 @@ MINIMAL = {
         dataset=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
         min_pixels=1,
     ),
+    "RealSyntheticMix": dict(
+        dataset=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
+        synthetic=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
+    ),
     "UNet": dict(base_channels=4),
     "AttentionUNet": dict(base_channels=4),
     "DeviceRandomResize": dict(scale=(64, 32), ratio_range=(0.5, 2.0)),
@@ -124,6 +128,18 @@ def flat_root(tmp_path_factory):
     return root
 
 
+def _point_at_fixtures(cfg: dict, toycity_root, flat_root) -> None:
+    """Set the data roots of the datasets that read files: a wrapper's inner ones (copied,
+    so MINIMAL is not changed)."""
+    wrapped = [key for key in ("dataset", "synthetic") if key in cfg]
+    for key in wrapped:
+        cfg[key] = dict(cfg[key])
+        _point_at_fixtures(cfg[key], toycity_root, flat_root)
+    if not wrapped:
+        kind = cfg["type"]
+        cfg["data_root"] = str(toycity_root if kind == "CityscapesDataset" else flat_root)
+
+
 def test_every_registered_class_has_a_minimal_config():
     names = {name for registry in REGISTRIES for name in registry.module_dict}
     assert names == set(MINIMAL), "add new registered classes to MINIMAL"
@@ -133,14 +149,7 @@ def test_every_registered_class_has_a_minimal_config():
 def test_registered_class_builds(registry, name, toycity_root, flat_root):
     cfg = dict(type=name, **MINIMAL[name])
     if registry is vr.DATASETS:
-        # A wrapper's innermost dataset is the one that reads files (copied, not MINIMAL's).
-        inner = cfg
-        while "dataset" in inner:
-            wrapped = dict(inner["dataset"])
-            inner["dataset"] = wrapped
-            inner = wrapped
-        kind = inner["type"]
-        inner["data_root"] = str(toycity_root if kind == "CityscapesDataset" else flat_root)
+        _point_at_fixtures(cfg, toycity_root, flat_root)
     obj = registry.build(cfg)
     assert isinstance(obj, registry.get(name))
     if registry is vr.DATASETS:

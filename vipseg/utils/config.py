@@ -23,11 +23,17 @@ DATALOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
 _RULES = (
     (("model", "**", "init_cfg"), vr.WEIGHT_INITIALIZERS),
     (("model", "**"), vr.MODELS),
+    # GAN configs (configs/generative/)
+    (("generator",), vr.MODELS),
+    (("discriminator",), vr.MODELS),
     (("model_wrapper_cfg",), vr.MODEL_WRAPPERS),
     (("*_dataloader", "dataset", "pipeline", "*"), vr.TRANSFORMS),
     # A dataset wrapper (RareClassSampling) and the dataset it wraps.
     (("*_dataloader", "dataset", "dataset", "pipeline", "*"), vr.TRANSFORMS),
     (("*_dataloader", "dataset", "dataset"), vr.DATASETS),
+    # RealSyntheticMix's synthetic split
+    (("*_dataloader", "dataset", "synthetic", "pipeline", "*"), vr.TRANSFORMS),
+    (("*_dataloader", "dataset", "synthetic"), vr.DATASETS),
     (("*_dataloader", "dataset"), vr.DATASETS),
     (("*_dataloader", "sampler"), vr.DATA_SAMPLERS),
     (("*_dataloader", "collate_fn"), vr.FUNCTIONS),
