@@ -99,6 +99,8 @@ MINIMAL = {
         dataset=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
         synthetic=dict(type="CamVidDataset", data_prefix=dict(img_path="img", seg_map_path="ann")),
     ),
+    "SPADEGenerator": dict(num_classes=3, base_channels=2, num_up=2, hidden_channels=4),
+    "MultiScalePatchDiscriminator": dict(in_channels=7, base_channels=4, num_layers=2),
     "UNet": dict(base_channels=4),
     "AttentionUNet": dict(base_channels=4),
     "DeviceRandomResize": dict(scale=(64, 32), ratio_range=(0.5, 2.0)),

@@ -65,9 +65,9 @@ TRANSFORMS = VipsegRegistry(
 MODELS = VipsegRegistry(
     "model",
     MMENGINE_MODELS,
-    ["vipseg.models", "vipseg.postprocess"],
-    "an nn.Module: backbone, neck, decode head, loss, segmentor, data preprocessor or "
-    "post-processor (e.g. DenseCRF)",
+    ["vipseg.models", "vipseg.postprocess", "vipseg.generative"],
+    "an nn.Module: backbone, neck, decode head, loss, segmentor, data preprocessor, "
+    "post-processor (e.g. DenseCRF) or GAN network (SPADEGenerator, SinGAN)",
 )
 METRICS = VipsegRegistry(
     "metric",

@@ -16,6 +16,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import vipseg.datasets  # noqa: F401
     import vipseg.engine  # noqa: F401
     import vipseg.evaluation  # noqa: F401
+    import vipseg.generative  # noqa: F401
     import vipseg.models  # noqa: F401
     import vipseg.postprocess  # noqa: F401
     import vipseg.visualization  # noqa: F401

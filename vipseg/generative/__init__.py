@@ -1,0 +1,20 @@
+"""GAN augmentation (docs/generative.md): a SPADE label-to-image generator trained on the
+training split, label-map edits, synthesis of new image/label pairs, (SinGAN-style
+harmonization of pasted blobs follows). Networks are registered in :data:`vipseg.registry.MODELS`."""
+
+from .discriminator import MultiScalePatchDiscriminator, PatchDiscriminator
+from .label_input import encode_labels, instance_boundaries, label_channels
+from .spade import SPADE, SPADEGenerator, SPADEResBlock
+from .trainer import SPADETrainer
+
+__all__ = [
+    "MultiScalePatchDiscriminator",
+    "PatchDiscriminator",
+    "SPADE",
+    "SPADEGenerator",
+    "SPADEResBlock",
+    "SPADETrainer",
+    "encode_labels",
+    "instance_boundaries",
+    "label_channels",
+]
