@@ -1,9 +1,10 @@
 """GAN augmentation (docs/generative.md): a SPADE label-to-image generator trained on the
-training split, label-map edits, synthesis of new image/label pairs, (SinGAN-style
-harmonization of pasted blobs follows). Networks are registered in :data:`vipseg.registry.MODELS`."""
+training split, label-map edits, synthesis of new image/label pairs, and SinGAN-style
+harmonization of pasted blobs. Networks are registered in :data:`vipseg.registry.MODELS`."""
 
 from .discriminator import MultiScalePatchDiscriminator, PatchDiscriminator
 from .label_input import encode_labels, instance_boundaries, label_channels
+from .singan import SinGAN
 from .spade import SPADE, SPADEGenerator, SPADEResBlock
 from .trainer import SPADETrainer
 
@@ -11,6 +12,7 @@ __all__ = [
     "MultiScalePatchDiscriminator",
     "PatchDiscriminator",
     "SPADE",
+    "SinGAN",
     "SPADEGenerator",
     "SPADEResBlock",
     "SPADETrainer",
