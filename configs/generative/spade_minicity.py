@@ -28,5 +28,11 @@ discriminator = dict(
 )
 gan_cfg = dict(max_iters=20000, render_scale=render_scale)
 # The seed's CopyBlob rules (wall, fence -> sidewalk; bus, train -> road) for new layouts.
-synthesis_cfg = dict(rules="cityscapes", blob_prob=0.5, max_blobs=3)
+synthesis_cfg = dict(
+    rules="cityscapes",
+    blob_prob=0.5,
+    max_blobs=3,
+    # --mode copyblob --harmonize: one SinGAN per image, the paper's settings (GPU work)
+    singan=dict(type="SinGAN", max_size=250, iters_per_scale=2000),
+)
 randomness = dict(seed=0)

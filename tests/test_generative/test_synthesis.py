@@ -138,3 +138,38 @@ def test_errors_name_the_problem(toycity_root, tmp_path, tiny_spade_run):
     _run(toycity_root, tmp_path / "once", None, num=1)
     with pytest.raises(ConfigError, match="is not empty"):
         _run(toycity_root, tmp_path / "once", None, num=1)
+
+
+def test_harmonized_copyblob_changes_the_image_only_around_the_pastes(toycity_root, tmp_path):
+    from vipseg.generative.harmonize import SinGANHarmonizer
+
+    singan = dict(type="SinGAN", max_size=64, min_size=12, channels=4, iters_per_scale=2)
+    harmonizer = SinGANHarmonizer(singan, device="cpu")
+    policy = EditPolicy(**{**NO_EDITS, "blob_prob": 1.0}, rules=[(13, 0)])
+    dataset = _toycity(toycity_root)
+    naive = synthesize(dataset, str(tmp_path / "a"), 3, policy, "copyblob", seed=2)
+    harmonized = synthesize(
+        dataset, str(tmp_path / "b"), 3, policy, "copyblob", seed=2, harmonizer=harmonizer
+    )
+    pairs_a = json.loads(open(naive).read())["pairs"]
+    pairs_b = json.loads(open(harmonized).read())["pairs"]
+    checked = 0
+    for a, b in zip(pairs_a, pairs_b, strict=True):
+        assert a["blobs"] == b["blobs"]  # the harmonizer does not change the edits
+        label_a = cv2.imread(str(tmp_path / "a" / a["seg_map_path"]), cv2.IMREAD_UNCHANGED)
+        label_b = cv2.imread(str(tmp_path / "b" / b["seg_map_path"]), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(label_a, label_b)
+        pasted = (label_a != cv2.imread(_label_of(a["base"]), cv2.IMREAD_UNCHANGED)).astype(
+            np.uint8
+        )
+        if not pasted.any():
+            continue
+        checked += 1
+        assert "harmonize_seed" in b and "harmonize_seed" not in a
+        img_a = cv2.imread(str(tmp_path / "a" / a["img_path"])).astype(int)
+        img_b = cv2.imread(str(tmp_path / "b" / b["img_path"])).astype(int)
+        # SinGAN's blend reaches mask_dilation + mask_feather = 6 px beyond the paste
+        band = cv2.dilate(pasted, np.ones((15, 15), np.uint8)).astype(bool)
+        assert np.array_equal(img_a[~band], img_b[~band])
+        assert np.abs(img_a - img_b)[pasted.astype(bool)].mean() > 1
+    assert checked

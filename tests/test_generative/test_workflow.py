@@ -58,3 +58,18 @@ def test_synthesize_errors_are_one_line(toycity_root, tmp_path, run_tool):
     )
     result = run_tool([*args, "--mode", "copyblob", "--cfg-options", "synthesis_cfg.flip=1"])
     assert result.returncode == 2 and "synthesis_cfg" in result.stderr and "flip" in result.stderr
+
+
+def test_synthesize_copyblob_harmonize(toycity_root, tmp_path, run_tool):
+    out = tmp_path / "harmonized"
+    args = ["tools/generative/synthesize.py", GAN_CONFIG, "--mode", "copyblob", "--harmonize"]
+    args += ["--out", str(out), "--num", "1", "--data-root", str(toycity_root), "--cfg-options"]
+    args += ["synthesis_cfg.blob_prob=1.0", "synthesis_cfg.rules=[[13,0]]"]
+    args += ["synthesis_cfg.singan.max_size=48", "synthesis_cfg.singan.min_size=12"]
+    args += ["synthesis_cfg.singan.channels=4", "synthesis_cfg.singan.iters_per_scale=1"]
+    result = run_tool(args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["harmonizer"]["type"] == "SinGAN"
+    assert manifest["harmonizer"]["iters_per_scale"] == 1
+    assert "harmonize_seed" in manifest["pairs"][0]
