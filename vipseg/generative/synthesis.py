@@ -43,41 +43,43 @@ class EditPolicy:
 
 
 class PairSource:
-    """Reads, caches and looks up the source split's pairs for the edits."""
+    """The source split's pairs for the edits, read from disk when asked (a MiniCity split held
+    in memory with its instance maps would take gigabytes); which pairs show a class is
+    counted once, on the first question."""
 
     def __init__(self, dataset, with_image: bool):
         self.dataset, self.with_image = dataset, with_image
-        self._cache: dict[int, Pair] = {}
-        self._showing: dict[int, np.ndarray] = {}
+        self._counts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, index: int) -> Pair:
-        if index not in self._cache:
-            self._cache[index] = read_pair(self.dataset, index, self.with_image)
-        return self._cache[index]
+        return read_pair(self.dataset, index, self.with_image)
 
     def showing(self, cls: int, min_pixels: int) -> np.ndarray:
         """Indices of the pairs with at least ``min_pixels`` of class ``cls``."""
-        if cls not in self._showing:
-            counts = [int((self[i].classes == cls).sum()) for i in range(len(self))]
-            self._showing[cls] = np.flatnonzero(np.array(counts) >= min_pixels)
-        return self._showing[cls]
+        if self._counts is None:
+            labels = (
+                read_pair(self.dataset, i, with_image=False).classes for i in range(len(self))
+            )
+            self._counts = np.stack([np.bincount(c.ravel(), minlength=256) for c in labels])
+        return np.flatnonzero(self._counts[:, cls] >= min_pixels)
 
 
 def edit(source: PairSource, policy: EditPolicy, rng: np.random.Generator):
     """A new pair from the policy; returns it, the mask of pasted pixels and the image before
     the pastes (None without images): the background a harmonizer learns."""
     base_index = int(rng.integers(len(source)))
-    pair = source[base_index].copy()
+    pair = source[base_index]
     if rng.random() < policy.flip_prob:
         pair = flip(pair)
     if len(source) > 1 and rng.random() < policy.recombine_prob:
         other = int(rng.choice([i for i in range(len(source)) if i != base_index]))
         width = pair.classes.shape[1]
         cut = int(rng.integers(width // 4, 3 * width // 4 + 1))
-        pair = recombine(pair, source[other], cut, source[other].provenance["base"])
+        partner = source[other]
+        pair = recombine(pair, partner, cut, partner.provenance["base"])
     pasted = np.zeros(pair.classes.shape, bool)
     background = None if pair.image is None else pair.image.copy()
     for src, dst in policy.rules:
