@@ -76,8 +76,7 @@ def test_config_builds_and_runs(path):
 
 @pytest.mark.parametrize("path", GAN_CONFIGS, ids=_config_id)
 def test_gan_config_builds_and_trains_a_step(path):
-    from vipseg.generative import SPADETrainer
-    from vipseg.generative.train_loop import build_networks, gan_settings
+    from vipseg.generative.train_loop import gan_settings, make_trainer
 
     cfg = Config.fromfile(str(path))
     assert cfg.default_scope == "vipseg"
@@ -86,8 +85,8 @@ def test_gan_config_builds_and_trains_a_step(path):
     settings = gan_settings(cfg)
     assert len(settings["render_scale"]) == 2
     torch.manual_seed(0)
-    generator, discriminator = build_networks(cfg, "cpu")
-    trainer = SPADETrainer(generator, discriminator, generator.num_classes)
+    trainer = make_trainer(cfg, settings, "cpu", amp=False)
+    generator = trainer.generator
     size = 2**generator.num_up  # the smallest input: the coarsest level is 1x1 (BN: batch 2)
     labels = torch.randint(0, generator.num_classes, (2, size, size))
     instances = torch.randint(0, 3, (2, size, size)) if generator.instance_edges else None

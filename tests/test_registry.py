@@ -101,6 +101,7 @@ MINIMAL = {
     ),
     "SPADEGenerator": dict(num_classes=3, base_channels=2, num_up=2, hidden_channels=4),
     "MultiScalePatchDiscriminator": dict(in_channels=7, base_channels=4, num_layers=2),
+    "OASISDiscriminator": dict(num_classes=3, base_channels=2, num_down=2),
     "SinGAN": dict(max_size=32, min_size=8, channels=4, iters_per_scale=1),
     "UNet": dict(base_channels=4),
     "AttentionUNet": dict(base_channels=4),

@@ -25,14 +25,18 @@ from vipseg.utils.errors import ConfigError, TrainingError
 from .data import build_loader, stack_batch
 from .label_input import label_channels
 from .sample_grid import SampleGrid
-from .trainer import SPADETrainer
+from .trainer import OASISTrainer, SPADETrainer
 
 GAN_DEFAULTS = dict(
+    # 'spade': hinge + feature matching with MultiScalePatchDiscriminator; 'oasis': the
+    # segmentation discriminator's class-balanced cross-entropy (OASISDiscriminator)
+    objective="spade",
     max_iters=20000,
     lr_g=1e-4,
     lr_d=4e-4,
     betas=(0.0, 0.9),
     lambda_fm=10.0,
+    lambda_labelmix=10.0,
     amp=True,  # bf16 on CUDA; tools/generative/train_spade.py --amp forces it on CPU too
     log_interval=50,
     sample_interval=1000,
@@ -56,15 +60,29 @@ def gan_settings(cfg) -> dict:
     return {**GAN_DEFAULTS, **given}
 
 
-def build_networks(cfg, device: str | torch.device):
-    """The generator and discriminator of a config, checked against each other."""
+def build_networks(cfg, device: str | torch.device, objective: str = "spade"):
+    """The generator and discriminator of a config, checked against each other and the
+    objective."""
     generator = MODELS.build(cfg.generator).to(device)
     discriminator = MODELS.build(cfg.discriminator).to(device)
-    expected = 3 + label_channels(generator.num_classes, generator.instance_edges)
-    if discriminator.in_channels != expected:
+    if objective == "oasis":
+        if getattr(discriminator, "num_classes", None) != generator.num_classes:
+            raise ConfigError(
+                f"config {cfg.filename}: gan_cfg.objective='oasis' needs an OASISDiscriminator "
+                f"with num_classes={generator.num_classes}, got {type(discriminator).__name__}"
+            )
+        return generator, discriminator
+    if objective != "spade":
         raise ConfigError(
-            f"config {cfg.filename}: discriminator.in_channels={discriminator.in_channels} but "
-            f"the generator's label maps need 3 + {expected - 3} = {expected}"
+            f"config {cfg.filename}: gan_cfg.objective must be 'spade' or 'oasis', got "
+            f"{objective!r}"
+        )
+    expected = 3 + label_channels(generator.num_classes, generator.instance_edges)
+    if getattr(discriminator, "in_channels", None) != expected:
+        raise ConfigError(
+            f"config {cfg.filename}: discriminator.in_channels="
+            f"{getattr(discriminator, 'in_channels', None)} but the generator's label maps "
+            f"need 3 + {expected - 3} = {expected} (objective 'spade')"
         )
     return generator, discriminator
 
@@ -103,6 +121,23 @@ def _resume(trainer: SPADETrainer, resume: str | None, work_dir: str, logger) ->
     return int(state["iteration"])
 
 
+def make_trainer(cfg, settings: dict, device, amp: bool, ignore_index: int = 255):
+    """The networks of a config on ``device`` in the trainer of ``gan_cfg.objective``."""
+    generator, discriminator = build_networks(cfg, device, settings["objective"])
+    common = dict(
+        num_classes=generator.num_classes,
+        ignore_index=ignore_index,
+        lr_g=settings["lr_g"],
+        lr_d=settings["lr_d"],
+        betas=settings["betas"],
+        amp=amp,
+    )
+    if settings["objective"] == "oasis":
+        lambda_labelmix = settings["lambda_labelmix"]
+        return OASISTrainer(generator, discriminator, lambda_labelmix=lambda_labelmix, **common)
+    return SPADETrainer(generator, discriminator, lambda_fm=settings["lambda_fm"], **common)
+
+
 def _build(cfg, settings: dict, amp: bool | None):
     """``(trainer, dataset, seed)``: everything a config can get wrong, before any file is
     written."""
@@ -110,20 +145,9 @@ def _build(cfg, settings: dict, amp: bool | None):
     use_amp = settings["amp"] and device.type == "cuda" if amp is None else amp
     seed = int((cfg.get("randomness") or {}).get("seed", 0))
     torch.manual_seed(seed)
-    generator, discriminator = build_networks(cfg, device)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    trainer = SPADETrainer(
-        generator,
-        discriminator,
-        num_classes=generator.num_classes,
-        ignore_index=getattr(dataset, "ignore_index", 255),
-        lr_g=settings["lr_g"],
-        lr_d=settings["lr_d"],
-        betas=settings["betas"],
-        lambda_fm=settings["lambda_fm"],
-        amp=use_amp,
-    )
-    return trainer, dataset, seed
+    ignore_index = getattr(dataset, "ignore_index", 255)
+    return make_trainer(cfg, settings, device, use_amp, ignore_index), dataset, seed
 
 
 def _logger(work_dir: str):
@@ -146,7 +170,10 @@ def train_spade(cfg, work_dir: str, resume: str | None = None, amp: bool | None 
     start = _resume(trainer, resume, work_dir, logger)
     grid = SampleGrid(dataset, settings["num_samples"], generator, seed, device)
     meta = dict(classes=list(dataset.metainfo["classes"]), seed=seed)
-    logger.info(f"vipseg: SPADE on {len(dataset)} images, {device}, bf16={trainer.amp}")
+    logger.info(
+        f"vipseg: {settings['objective']} GAN on {len(dataset)} images, {device}, "
+        f"bf16={trainer.amp}"
+    )
     loader = build_loader(dataset, cfg.train_dataloader, seed, start)
     path, max_iters = None, int(settings["max_iters"])
     started, pending = time.time(), []

@@ -5,6 +5,13 @@ from torch import nn
 
 from .gan_losses import feature_matching_loss, hinge_d_loss, hinge_g_loss
 from .label_input import encode_labels
+from .oasis import (
+    class_balance_weights,
+    labelmix,
+    labelmix_consistency,
+    oasis_d_loss,
+    oasis_g_loss,
+)
 
 
 class SPADETrainer:
@@ -127,3 +134,70 @@ class SPADETrainer:
         self.discriminator.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+
+
+class OASISTrainer(SPADETrainer):
+    """OASIS's objective with the same generator (its 3D noise is ``z_dim``) and an
+    :class:`OASISDiscriminator`: the generator minimises the class-balanced cross-entropy of
+    the discriminator's segmentation of its image against the label map; the discriminator
+    segments real images into the classes and fake ones into "fake", plus ``lambda_labelmix``
+    times the LabelMix consistency. No feature matching and no perceptual loss. Adam betas
+    (0, 0.999) as in the paper. The generator's EMA copy, which OASIS uses at test time, is
+    not kept.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        num_classes: int,
+        ignore_index: int = 255,
+        lr_g: float = 1e-4,
+        lr_d: float = 4e-4,
+        betas: tuple[float, float] = (0.0, 0.999),
+        lambda_labelmix: float = 10.0,
+        amp: bool = False,
+    ):
+        super().__init__(
+            generator, discriminator, num_classes, ignore_index, lr_g, lr_d, betas, 0.0, amp
+        )
+        self.lambda_labelmix = float(lambda_labelmix)
+
+    def _labels(self, seg: torch.Tensor) -> torch.Tensor:
+        index = seg[:, : self.num_classes + 1].argmax(1)  # the void channel is num_classes
+        return torch.where(index == self.num_classes, self.ignore_index, index)
+
+    def step(self, images: torch.Tensor, seg: torch.Tensor) -> dict[str, torch.Tensor]:
+        self.generator.train()
+        self.discriminator.train()
+        labels = self._labels(seg)
+        weights = class_balance_weights(labels, self.num_classes, self.ignore_index)
+        self.discriminator.requires_grad_(False)
+        with self._autocast():
+            fake = self.generator(seg)
+            loss_g = oasis_g_loss(self.discriminator(fake), labels, weights)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+
+        self.discriminator.requires_grad_(True)
+        fake = fake.detach()
+        with self._autocast():
+            mixed, mask = labelmix(images.to(fake.dtype), fake, labels, self.num_classes)
+            real_out, fake_out, mixed_out = self.discriminator(
+                torch.cat([images.to(fake.dtype), fake, mixed])
+            ).chunk(3)
+            loss_real, loss_fake = oasis_d_loss(real_out, fake_out, labels, weights)
+            loss_lm = labelmix_consistency(mixed_out, real_out, fake_out, mask)
+        loss_d = loss_real + loss_fake + self.lambda_labelmix * loss_lm
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        terms = dict(
+            loss_g=loss_g,
+            loss_d=loss_d,
+            loss_d_real=loss_real,
+            loss_d_fake=loss_fake,
+            loss_d_labelmix=loss_lm,
+        )
+        return {name: value.detach() for name, value in terms.items()}
