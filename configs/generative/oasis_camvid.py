@@ -1,5 +1,5 @@
-# OASIS objective (Schönfeld et al. 2021) on CamVid train, the alternative to SPADE's VGG
-# loss without pretrained weights (docs/generative.md): the same generator with 3D noise, a
+# OASIS objective (Sushko, Schönfeld et al. 2021) on CamVid train, the alternative to
+# SPADE's VGG loss without pretrained weights (docs/generative.md): the same generator with 3D noise, a
 # U-Net segmentation discriminator (11 classes + "fake", 6 levels), class-balanced
 # cross-entropy and LabelMix consistency, Adam betas (0, 0.999).
 _base_ = "./spade_camvid.py"

@@ -1,8 +1,8 @@
 # SPADE (GauGAN) label-to-image generator on CamVid train (docs/generative.md): the paper's
 # generator and two-scale PatchGAN discriminator at 256x320 crops of images resized to
 # 320x427, hinge + feature-matching losses (no VGG loss: no pretrained weights offline), TTUR
-# Adam, bf16 on GPU. Train: python tools/generative/train_spade.py configs/generative/spade_camvid.py
-# Then synthesize pairs with tools/generative/synthesize.py (rendered at render_scale).
+# Adam, bf16 on GPU. Train with tools/generative/train_spade.py, then synthesize pairs with
+# tools/generative/synthesize.py (rendered at render_scale).
 _base_ = ["../_base_/datasets/camvid.py"]
 default_scope = "vipseg"
 num_classes = 11

@@ -77,8 +77,8 @@ class SPADEGenerator(nn.Module):
     LeakyReLU, 3x3 conv and tanh make the image. No encoder (the paper's VAE variant needs a
     perceptual loss to train it well, and no pretrained VGG is available offline); instead,
     with ``z_dim > 0`` a noise vector per image is broadcast over the image and concatenated
-    to the label map wherever it is read (OASIS's 3D noise, Schönfeld et al. 2021), so one
-    label map renders to different images.
+    to the label map wherever it is read (OASIS's 3D noise, Sushko, Schönfeld et al. 2021),
+    so one label map renders to different images.
 
     Any input size works: the label map is padded (bottom, right) with the void channel to a
     multiple of ``2**num_up`` and the image cropped back.
