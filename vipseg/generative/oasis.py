@@ -1,8 +1,8 @@
 """OASIS (Sushko, Schönfeld et al., ICLR 2021, arXiv 2012.04781): adversarial supervision
 through a segmentation discriminator, the alternative to SPADE's perceptual loss where no
-pretrained VGG may be used. The discriminator labels every pixel of an image with one of the N classes
-or "fake"; the generator is rewarded when its image is segmented as the label map it was
-given, so the discriminator's own semantic feedback takes the place of VGG features.
+pretrained VGG may be used. The discriminator labels every pixel of an image with one of the
+N classes or "fake"; the generator is rewarded when its image is segmented as the label map
+it was given, so the discriminator's own semantic feedback takes the place of VGG features.
 """
 
 import math

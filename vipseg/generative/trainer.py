@@ -66,6 +66,16 @@ class SPADETrainer:
             instances = None
         return encode_labels(labels, self.num_classes, self.ignore_index, instances, check=False)
 
+    @staticmethod
+    def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    @staticmethod
+    def _detached(**terms: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {name: value.detach() for name, value in terms.items()}
+
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
@@ -81,19 +91,15 @@ class SPADETrainer:
             loss_gan = hinge_g_loss(fake_out)
             loss_fm = feature_matching_loss(fake_out, real_out)
         loss_g = loss_gan + self.lambda_fm * loss_fm
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
+        self._update(self.opt_g, loss_g)
 
         self.discriminator.requires_grad_(True)
         with self._autocast():
             fake_out, real_out = self._judge(fake.detach(), images, seg)
             loss_d_real, loss_d_fake = hinge_d_loss(real_out, fake_out)
         loss_d = loss_d_real + loss_d_fake
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-        terms = dict(
+        self._update(self.opt_d, loss_d)
+        return self._detached(
             loss_g=loss_g,
             loss_g_gan=loss_gan,
             loss_g_fm=loss_fm,
@@ -101,7 +107,6 @@ class SPADETrainer:
             loss_d_real=loss_d_real,
             loss_d_fake=loss_d_fake,
         )
-        return {name: value.detach() for name, value in terms.items()}
 
     def _judge(self, fake: torch.Tensor, real: torch.Tensor, seg: torch.Tensor):
         """The discriminator on fakes and reals in one batch (one pass, shared statistics)."""
@@ -176,9 +181,7 @@ class OASISTrainer(SPADETrainer):
         with self._autocast():
             fake = self.generator(seg)
             loss_g = oasis_g_loss(self.discriminator(fake), labels, weights)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
+        self._update(self.opt_g, loss_g)
 
         self.discriminator.requires_grad_(True)
         fake = fake.detach()
@@ -190,14 +193,11 @@ class OASISTrainer(SPADETrainer):
             loss_real, loss_fake = oasis_d_loss(real_out, fake_out, labels, weights)
             loss_lm = labelmix_consistency(mixed_out, real_out, fake_out, mask)
         loss_d = loss_real + loss_fake + self.lambda_labelmix * loss_lm
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-        terms = dict(
+        self._update(self.opt_d, loss_d)
+        return self._detached(
             loss_g=loss_g,
             loss_d=loss_d,
             loss_d_real=loss_real,
             loss_d_fake=loss_fake,
             loss_d_labelmix=loss_lm,
         )
-        return {name: value.detach() for name, value in terms.items()}
