@@ -16,6 +16,7 @@ from vipseg.models.batch_augments.copy_blob import _rules
 from vipseg.utils.errors import ConfigError
 
 from .label_edits import Pair, flip, insert_blobs, recombine
+from .label_input import encode_labels
 from .pair_io import LayoutWriter, read_pair
 from .sample_grid import to_uint8_rgb
 
@@ -106,9 +107,7 @@ class SPADERenderer:
     aspect ratio, as the training resize) and resizes the image back to the map's size."""
 
     def __init__(self, generator, num_classes: int, ignore_index: int, render_scale, amp: bool):
-        from .label_input import encode_labels
-
-        self.generator, self.encode = generator.eval(), encode_labels
+        self.generator = generator.eval()
         self.num_classes, self.ignore_index = num_classes, ignore_index
         self.scale, self.amp = tuple(render_scale), amp
         self.device = next(generator.parameters()).device
@@ -123,7 +122,7 @@ class SPADERenderer:
             if pair.instance is None:
                 raise ConfigError("the generator needs instance maps; the source has none")
             instances = torch.from_numpy(resize_nearest(pair.instance, size))[None]
-        seg = self.encode(labels, self.num_classes, self.ignore_index, instances).to(self.device)
+        seg = encode_labels(labels, self.num_classes, self.ignore_index, instances).to(self.device)
         z = None
         if self.generator.z_dim:
             z = torch.randn(

@@ -94,6 +94,8 @@ def _save(trainer: SPADETrainer, work_dir: str, iteration: int, keep: int, meta:
     ):
         raise TrainingError(f"iteration {iteration}: the generator has non-finite weights")
     state.update(iteration=iteration, rng=torch.get_rng_state(), meta=meta)
+    if trainer.device.type == "cuda":  # the noise vectors are drawn on the device
+        state["cuda_rng"] = torch.cuda.get_rng_state(trainer.device)
     buffer = io.BytesIO()
     torch.save(state, buffer)
     path = osp.join(work_dir, f"iter_{iteration}.pth")
@@ -117,6 +119,8 @@ def _resume(trainer: SPADETrainer, resume: str | None, work_dir: str, logger) ->
     state = safe_load(path, map_location=trainer.device)
     trainer.load_state_dict(state)
     torch.set_rng_state(state["rng"].cpu())
+    if "cuda_rng" in state and trainer.device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"].cpu(), trainer.device)
     logger.info(f"vipseg: resumed from {path} at iteration {state['iteration']}")
     return int(state["iteration"])
 
