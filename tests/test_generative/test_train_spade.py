@@ -49,8 +49,12 @@ def test_a_step_updates_both_networks_with_finite_losses():
     assert losses["loss_g"] == pytest.approx(losses["loss_g_gan"] + 10 * losses["loss_g_fm"])
     assert losses["loss_d"] == pytest.approx(losses["loss_d_real"] + losses["loss_d_fake"])
     assert all(not torch.equal(a, b) for a, b in zip(g0, trainer.generator.parameters()))
-    moved = [not torch.equal(a, b) for a, b in zip(d0, trainer.discriminator.parameters())]
-    assert all(moved)
+    # The hinge loss's gradient on a scale's output bias is (fake patches above -1 minus real
+    # patches below 1) / patches: exactly 0 while every patch is inside the margin, as after
+    # one step, so Adam leaves that bias alone; every other discriminator weight must move.
+    named = trainer.discriminator.named_parameters()
+    still = [n for (n, p), p0 in zip(named, d0) if torch.equal(p, p0)]
+    assert set(still) <= {f"scales.{i}.layers.2.bias" for i in range(2)}, still
     assert trainer.opt_g.param_groups[0]["lr"] == 1e-4
     assert trainer.opt_d.param_groups[0]["lr"] == 4e-4
     assert trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.9)
