@@ -22,4 +22,4 @@ lint:
 	$(PYTHON) -m ruff format --check .
 
 test: install lint
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n 2 --dist loadfile

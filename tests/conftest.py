@@ -13,6 +13,11 @@ from vipseg.utils import register_all_modules
 
 register_all_modules()
 
+# `make test` runs the suite on 2 pytest-xdist workers: one thread each keeps them from
+# competing for the same 2 cores (the tools the tests start run single-threaded already).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = "configs/deeplabv3_r18_toycity.py"
 # A few iterations on tiny crops: the wiring is under test, not the accuracy.
