@@ -105,3 +105,19 @@ def test_sorted_splat_matches_index_add():
     out = sorted_.filter(v)
     torch.testing.assert_close(out, plain.filter(v), rtol=1e-5, atol=1e-6)
     assert torch.equal(out, sorted_.filter(v))
+
+
+def test_cpu_filter_in_chunks_into_out_matches_the_index_path(monkeypatch):
+    import vipseg.postprocess.permutohedral as lattice_module
+
+    f, v = _points(5, 500, 2.0, seed=3)
+    v = v.float()
+    reference = PermutohedralLattice(f, sorted_splat=True).filter(v)  # index_add_ path
+    monkeypatch.setattr(lattice_module, "SLICE_CHUNK_FLOATS", 7 * v.shape[1])  # 7 rows: 72 chunks
+    lattice = PermutohedralLattice(f)
+    out = torch.full_like(v, float("nan"))
+    assert lattice.filter(v, out=out) is out
+    torch.testing.assert_close(out, reference, rtol=1e-5, atol=1e-6)
+    assert torch.equal(lattice.filter(v), out)
+    with pytest.raises(ValueError, match="out must be float32"):
+        lattice.filter(v, out=torch.empty(500, 1))
