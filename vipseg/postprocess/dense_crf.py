@@ -140,7 +140,9 @@ class DenseCRF(nn.Module):
         if image.dtype != torch.uint8:
             raise ValueError(f"image must be uint8 RGB, got {image.dtype}")
         theta_alpha, theta_gamma = self.spatial_thetas(h, w)
-        unary = -torch.log(probs.detach().to(torch.float32).clamp(min=self.PROB_FLOOR))
+        # In place after the clamp's copy: at image sizes every fresh (C, H, W) buffer costs
+        # page faults comparable to the operation.
+        unary = probs.detach().to(torch.float32).clamp(min=self.PROB_FLOOR).log_().neg_()
         if self.backend == "pydensecrf":
             q = self._pydensecrf(unary, image, theta_alpha, theta_gamma)
             return q.to(probs.device)

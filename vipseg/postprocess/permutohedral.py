@@ -160,13 +160,16 @@ class PermutohedralLattice:
 
         # The remainder-r vertex adds r to the coordinates of rank <= d - r and r - (d + 1) to
         # the others (densecrf's canonical simplex); in code space that is r * sum(strides)
-        # minus (d + 1) * the strides of the coordinates of rank > d - r.
-        codes = torch.empty(n, d + 1, dtype=torch.int64, device=dev)
+        # minus (d + 1) * high_r, the strides of the coordinates of rank > d - r: a suffix sum
+        # over ranks of the strides at each rank.
         key_rank = rank[:, :d]
-        for r in range(d + 1):
-            high = ((key_rank > d - r) * stride_t).sum(dim=1)
-            codes[:, r] = base + r * sum(strides) - (d + 1) * high
-        del rank, key_rank, rem0, base
+        at_rank = torch.zeros(n, d + 1, dtype=torch.int64, device=dev)
+        at_rank.scatter_add_(1, key_rank, stride_t.expand(n, d))
+        suffix = at_rank.flip(1).cumsum(1).flip(1)  # suffix[:, t]: strides of rank >= t
+        high = torch.cat([suffix.new_zeros(n, 1), suffix[:, 1:].flip(1)], 1)  # high_0 = 0
+        steps = torch.arange(d + 1, device=dev) * sum(strides)
+        codes = (base[:, None] + steps).sub_(high, alpha=d + 1)
+        del rank, key_rank, rem0, base, at_rank, suffix, high
 
         # One stable sort gives the vertex of each (point, remainder) and, kept for the CPU
         # filter's splat matrix, the entries grouped by vertex in point order.
