@@ -11,7 +11,7 @@ from torch import nn
 
 from vipseg.registry import MODELS
 
-from .permutohedral import dense_crf_torch
+from .mean_field import dense_crf_torch
 
 __all__ = ["DenseCRF"]
 
@@ -54,7 +54,8 @@ class DenseCRF(nn.Module):
     Backends:
 
     * ``"torch"`` (default): a pure PyTorch permutohedral lattice (Adams, Baek & Davis 2010),
-      :mod:`vipseg.postprocess.permutohedral`; runs on the device of ``probs`` (GPU-capable) and
+      :mod:`vipseg.postprocess.permutohedral`, and mean field,
+      :mod:`vipseg.postprocess.mean_field`; runs on the device of ``probs`` (GPU-capable) and
       reproduces pydensecrf's mean field (same lattice, ``NORMALIZE_SYMMETRIC`` kernel
       normalisation, self term included, same message signs) up to float32 round-off.
     * ``"pydensecrf"``: Krähenbühl's C++ code through ``pydensecrf2`` (optional dependency,

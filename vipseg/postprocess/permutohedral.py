@@ -1,6 +1,7 @@
-"""A permutohedral lattice (Adams, Baek & Davis 2010) and dense-CRF mean field in pure PyTorch.
+"""A permutohedral lattice (Adams, Baek & Davis 2010) in pure PyTorch.
 
-This is the ``backend="torch"`` of :class:`vipseg.postprocess.DenseCRF`. It follows the
+With :mod:`vipseg.postprocess.mean_field` this is the ``backend="torch"`` of
+:class:`vipseg.postprocess.DenseCRF`. It follows the
 semantics of Krähenbühl's ``densecrf`` code as wrapped by ``pydensecrf`` (``DenseCRF2D`` with
 ``DIAG_KERNEL``, ``NORMALIZE_SYMMETRIC`` and ``PottsCompatibility``), step by step:
 
@@ -10,8 +11,8 @@ semantics of Krähenbühl's ``densecrf`` code as wrapped by ``pydensecrf`` (``De
   same tie rule (ties go down), ranked with the same tie rule, shifted back onto the plane, and
   given the same barycentric weights. Vertex keys are the first ``d`` lattice coordinates, as in
   densecrf; instead of densecrf's open-addressing hash table they are packed exactly into int64
-  (mixed radix over the actual coordinate ranges, with a margin for the blur neighbours) and
-  deduplicated with :func:`torch.unique`; the blur neighbours are found with
+  (mixed radix over the actual coordinate ranges, with a margin for the blur neighbours; int32
+  when they fit) and deduplicated with one stable sort; the blur neighbours are found with
   :func:`torch.searchsorted`. This is an exact re-indexing, not an approximation: the vertex
   set, the neighbour structure and the weights are those of densecrf (up to the order of the
   vertices, which does not change any result).
@@ -21,11 +22,7 @@ semantics of Krähenbühl's ``densecrf`` code as wrapped by ``pydensecrf`` (``De
   ``[1/2, 1, 1/2]`` (missing neighbours count as zero), slice with the barycentric weights and
   multiply by densecrf's constant ``alpha = 1 / (1 + 2^-d)``. The pixel itself is *included*
   (densecrf does not subtract the self term, and neither do we).
-* **Mean field** (:func:`dense_crf_mean_field`): ``Q = softmax(-U)``, then per iteration
-  ``Q = softmax(-U + sum_k w_k n_k * K_k(n_k * Q))`` with ``n_k = 1/sqrt(K_k(1) + 1e-20)``
-  (``NORMALIZE_SYMMETRIC``). This is densecrf's Potts message (``-w * filtered Q`` subtracted
-  from the energy), which differs from the textbook Potts penalty only by a per-pixel constant
-  that the softmax removes.
+* **Mean field**: :func:`vipseg.postprocess.mean_field.dense_crf_mean_field`.
 
 What is approximated: the lattice filter itself only approximates the Gaussian
 ``exp(-|f_i - f_j|^2 / 2)`` (it is the same approximation pydensecrf makes, so the two backends
@@ -36,7 +33,7 @@ neighbouring simplex). Everything runs in float32.
 Memory: the lattice stores ``(N, d+1)`` int64 offsets and float32 weights, and ``(d+1, 2, M+1)``
 neighbour indices (``M`` <= ``N (d+1)`` vertices, usually far fewer). Filtering ``(N, C)`` values
 allocates ``(M+1, C)`` lattice values and ``(N, C)`` temporaries, one remainder at a time (never an
-``(N, d+1, C)`` tensor). The iterations have no host-device synchronisation. Results are
+``(N, d+1, C)`` tensor). Filtering has no host-device synchronisation. Results are
 deterministic on every device: off the CPU the splat avoids atomic accumulation order (see
 :class:`PermutohedralLattice`), at the cost of ``(N, C)`` float64 prefix sums per remainder.
 """
@@ -48,9 +45,11 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["PermutohedralLattice", "dense_crf_mean_field", "dense_crf_torch"]
+__all__ = ["PermutohedralLattice"]
 
 _INT64_MAX = 2**63 - 1
+# Codes below this are sorted as int32 (about half the time of int64 on the CPU).
+INT32_CODES_LIMIT = 2**31
 # Floats per slice chunk on the CPU (8 MB): see PermutohedralLattice._filter_bags.
 SLICE_CHUNK_FLOATS = 2**21
 
@@ -119,22 +118,24 @@ class PermutohedralLattice:
         for i in range(d):
             less = diff[:, i : i + 1] < diff[:, i + 1 :]
             rank[:, i] += less.sum(dim=1)
-            rank[:, i + 1 :] += (~less).to(torch.int64)
+            rank[:, i + 1 :].add_(less.logical_not_())  # a bool in place: no int64 temporary
 
         # Bring the point back onto the plane (sum of rem0 coordinates must be zero).
         rank += coord_sum[:, None]
         rem0 = rem0.to(torch.int64)
-        # In place, one int64 shift for both: bool-times-int temporaries cost more than the rest.
-        shift = (rank < 0).to(torch.int64) - (rank > d).to(torch.int64)
-        rank.add_(shift, alpha=d + 1)
-        rem0.add_(shift, alpha=d + 1)
-        del shift
+        # In place from bool masks: int64 (N, d+1) temporaries cost more than the arithmetic.
+        for mask, step in ((rank < 0, d + 1), (rank > d, -(d + 1))):
+            rank.add_(mask, alpha=step)
+            rem0.add_(mask, alpha=step)
+        del mask
 
         # Barycentric coordinates (p.10 of Adams et al.).
         v = (elevated - rem0.to(torch.float32)) * down_factor
         bary = torch.zeros(n, d + 2, dtype=torch.float32, device=dev)
-        bary.scatter_add_(1, d - rank, v)
-        bary.scatter_add_(1, d - rank + 1, -v)
+        column = rank.neg_().add_(d)  # d - rank, in place: rank is not needed as such again
+        bary.scatter_add_(1, column, v)
+        column += 1  # d + 1 - rank from here on
+        bary.scatter_add_(1, column, v.neg_())
         bary[:, 0] += 1.0 + bary[:, d + 1]
         self.weights = bary[:, : d + 1].contiguous()
         del elevated, diff, v, bary, sm
@@ -160,25 +161,30 @@ class PermutohedralLattice:
 
         # The remainder-r vertex adds r to the coordinates of rank <= d - r and r - (d + 1) to
         # the others (densecrf's canonical simplex); in code space that is r * sum(strides)
-        # minus (d + 1) * high_r, the strides of the coordinates of rank > d - r: a suffix sum
-        # over ranks of the strides at each rank.
-        key_rank = rank[:, :d]
-        at_rank = torch.zeros(n, d + 1, dtype=torch.int64, device=dev)
-        at_rank.scatter_add_(1, key_rank, stride_t.expand(n, d))
-        suffix = at_rank.flip(1).cumsum(1).flip(1)  # suffix[:, t]: strides of rank >= t
-        high = torch.cat([suffix.new_zeros(n, 1), suffix[:, 1:].flip(1)], 1)  # high_0 = 0
-        steps = torch.arange(d + 1, device=dev) * sum(strides)
-        codes = (base[:, None] + steps).sub_(high, alpha=d + 1)
-        del rank, key_rank, rem0, base, at_rank, suffix, high
+        # minus (d + 1) * high_r, the strides of the coordinates of rank > d - r, i.e. of those
+        # with d + 1 - rank <= r: a prefix sum over r of each coordinate's stride put at
+        # column d + 1 - rank (column d + 1, rank 0, is never reached).
+        high = torch.zeros(n, d + 2, dtype=torch.int64, device=dev)
+        high.scatter_add_(1, column[:, :d], stride_t.expand(n, d))
+        codes = high.cumsum_(1)[:, : d + 1].mul_(-(d + 1))
+        codes += torch.arange(d + 1, device=dev) * sum(strides)
+        codes += base[:, None]
+        del rank, column, rem0, base
 
         # One stable sort gives the vertex of each (point, remainder) and, kept for the CPU
-        # filter's splat matrix, the entries grouped by vertex in point order.
+        # filter's splat matrix, the entries grouped by vertex in point order. Codes are in
+        # [0, total): below INT32_CODES_LIMIT they are sorted as int32 (about 2x faster).
+        narrow = total <= INT32_CODES_LIMIT
+        codes = torch.empty(n, d + 1, dtype=torch.int32 if narrow else torch.int64, device=dev)
+        codes.copy_(high[:, : d + 1])  # also makes the strided view contiguous
+        del high
         sorted_codes, order = torch.sort(codes.reshape(-1), stable=True)
         del codes
+
         new_key = torch.ones_like(sorted_codes, dtype=torch.bool)
         new_key[1:] = sorted_codes[1:] != sorted_codes[:-1]
         keys = sorted_codes[new_key]
-        inverse = torch.empty_like(order).scatter_(0, order, torch.cumsum(new_key, 0) - 1)
+        inverse = torch.empty_like(order).scatter_(0, order, torch.cumsum(new_key, 0).sub_(1))
         self._splat_order = order
         del sorted_codes, new_key
         m = keys.numel()
@@ -232,7 +238,7 @@ class PermutohedralLattice:
         values = values.to(torch.float32)
         if out is not None and (out.shape != values.shape or out.dtype != torch.float32):
             raise ValueError(f"out must be float32 {tuple(values.shape)}, got {tuple(out.shape)}")
-        if values.device.type == "cpu" and self._segments is None:
+        if self.uses_bags:
             return self._filter_bags(values, reverse, out)
         if out is not None:
             return out.copy_(self.filter(values, reverse))
@@ -259,7 +265,12 @@ class PermutohedralLattice:
             out += lattice.index_select(0, self.offsets[:, r]) * self.weights[:, r : r + 1]
         return out.mul_(self.alpha)
 
-    def _bag_operators(self) -> tuple:
+    @property
+    def uses_bags(self) -> bool:
+        """Whether :meth:`filter` runs as ``embedding_bag`` sums (a CPU lattice, unsorted splat)."""
+        return self.offsets.device.type == "cpu" and self._segments is None
+
+    def bag_operators(self) -> tuple:
         """Splat, blurs and slice as ``embedding_bag`` arguments, built once (the CPU path).
 
         Each step is a weighted sum of rows per output row (a vertex: the points on it, or
@@ -268,6 +279,12 @@ class PermutohedralLattice:
         about 2x faster than sparse CSR products (whose wrapper copies and zero-fills the
         operands) and about 10x faster than ``index_add_`` / ``index_select``. Every bag is
         summed in a fixed order, so the result is deterministic.
+
+        Returns ``(splat, blurs, slice)``, each ``(input, offsets, per_sample_weights)``:
+        ``splat`` has ``M+1`` bags over points (the last, the dummy vertex, empty), ``blurs`` one
+        such triple per direction ``0..d`` with ``M+1`` bags over vertices, and ``slice`` a
+        ``(N, d+1)`` input (fixed-size bags, offsets ``None``) with ``alpha`` folded into its
+        weights.
         """
         if self._bags is None:
             self._bags = self._build_bags()
@@ -293,7 +310,7 @@ class PermutohedralLattice:
         return splat, blurs, slice_
 
     def _filter_bags(self, values: torch.Tensor, reverse: bool, out: torch.Tensor | None):
-        splat, blurs, slice_ = self._bag_operators()
+        splat, blurs, slice_ = self.bag_operators()
 
         def bag_sum(table: torch.Tensor, bags: tuple) -> torch.Tensor:
             rows, starts, weights = bags
@@ -318,84 +335,3 @@ class PermutohedralLattice:
         """densecrf's ``NORMALIZE_SYMMETRIC`` factor ``1 / sqrt(K 1 + 1e-20)``, ``(N, 1)``."""
         ones = torch.ones(self.num_points, 1, dtype=torch.float32, device=self.offsets.device)
         return torch.rsqrt(self.filter(ones) + 1e-20)
-
-
-def dense_crf_mean_field(
-    unary: torch.Tensor,
-    kernels: list[tuple[PermutohedralLattice, torch.Tensor, float]],
-    iterations: int,
-) -> torch.Tensor:
-    """densecrf's mean-field inference with Potts compatibilities.
-
-    Args:
-        unary: float32 ``(N, C)`` unary energies ``U``.
-        kernels: ``(lattice, norm, weight)`` per pairwise term, ``norm`` from
-            :meth:`PermutohedralLattice.symmetric_norm`, applied in this order.
-        iterations: number of mean-field updates.
-
-    Returns:
-        float32 ``(N, C)`` marginals ``Q``.
-    """
-    neg_unary = -unary
-    q = torch.softmax(neg_unary, dim=1)
-    # (N, C) buffers allocated once: at image sizes each is above glibc's mmap threshold, and
-    # a fresh one per operation cost more than the arithmetic (page faults).
-    energy, scaled, filtered = (torch.empty_like(q) for _ in range(3))
-    for _ in range(iterations):
-        energy.copy_(neg_unary)
-        for lattice, norm, weight in kernels:
-            # Potts: message -w * K q, subtracted from the energy.
-            lattice.filter(torch.mul(q, norm, out=scaled), out=filtered)
-            energy.addcmul_(filtered, norm, value=weight)
-        torch.softmax(energy, dim=1, out=q)
-    return q
-
-
-def dense_crf_torch(
-    unary: torch.Tensor,
-    image: torch.Tensor,
-    iterations: int,
-    w1: float,
-    theta_alpha: float,
-    theta_beta: float,
-    w2: float,
-    theta_gamma: float,
-) -> torch.Tensor:
-    """Dense CRF of one image with pixel thetas; ``unary`` ``(C, H, W)``, ``image`` ``(3, H, W)``.
-
-    Builds the smoothness lattice (``[x, y] / theta_gamma``, d=2) and the appearance lattice
-    (``[x, y] / theta_alpha`` and ``[r, g, b] / theta_beta``, d=5) once, in densecrf's feature
-    order, then runs :func:`dense_crf_mean_field` (smoothness term first, as pydensecrf's
-    ``addPairwiseGaussian`` before ``addPairwiseBilateral``). Returns float32 ``(C, H, W)``.
-    """
-    c, h, w = unary.shape
-    dev = unary.device
-    n = h * w
-    f32 = torch.float32
-
-    def _div(x: torch.Tensor, s: float) -> torch.Tensor:
-        # Division by a float32 tensor, like densecrf's `i / sx` (no reciprocal shortcut).
-        return x / torch.full_like(x, s)
-
-    ys, xs = torch.meshgrid(
-        torch.arange(h, dtype=f32, device=dev),
-        torch.arange(w, dtype=f32, device=dev),
-        indexing="ij",
-    )
-    xs, ys = xs.reshape(n), ys.reshape(n)
-    smooth = PermutohedralLattice(torch.stack([_div(xs, theta_gamma), _div(ys, theta_gamma)], 1))
-    rgb = image.to(device=dev).reshape(3, n).to(f32)
-    bilateral = PermutohedralLattice(
-        torch.stack(
-            [_div(xs, theta_alpha), _div(ys, theta_alpha)] + [_div(ch, theta_beta) for ch in rgb],
-            dim=1,
-        )
-    )
-    del xs, ys, rgb
-    kernels = [
-        (smooth, smooth.symmetric_norm(), float(w2)),
-        (bilateral, bilateral.symmetric_norm(), float(w1)),
-    ]
-    u = unary.to(f32).reshape(c, n).t().contiguous()
-    q = dense_crf_mean_field(u, kernels, iterations)
-    return q.t().reshape(c, h, w).contiguous()
