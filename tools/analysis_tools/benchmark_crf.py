@@ -15,7 +15,12 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from vipseg.utils import ConfigError, exit_on_input_error, register_all_modules  # noqa: E402
+from vipseg.utils import (  # noqa: E402
+    ConfigError,
+    exit_on_input_error,
+    keep_freed_memory,
+    register_all_modules,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -104,6 +109,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    keep_freed_memory()  # as tools/test.py, which runs --crf: the same CPU allocator setting
     register_all_modules()
     with exit_on_input_error():
         run(args)

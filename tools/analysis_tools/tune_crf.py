@@ -23,6 +23,7 @@ from vipseg.utils import (  # noqa: E402
     ConfigError,
     DictAction,
     exit_on_input_error,
+    keep_freed_memory,
     load_config,
     register_all_modules,
     set_data_root,
@@ -150,6 +151,7 @@ def print_table(results: list[dict], args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    keep_freed_memory()  # as tools/test.py: CRF buffers stay in the heap between images
     register_all_modules()
     with exit_on_input_error():
         run(args)

@@ -73,7 +73,7 @@ def _mean_field_bags(neg_unary, q, kernels, iterations) -> torch.Tensor:
         (rows, starts, splat_w), blurs, (slice_rows, _, slice_w) = lattice.bag_operators()
         norm = norm.reshape(-1).to(torch.float32)
         # K(n q) splats q with n folded in; w n K(...) slices with w n folded in.
-        splat = (rows, starts, splat_w * norm[rows])
+        splat = (rows, starts, splat_w * norm.index_select(0, rows))
         slice_ = (slice_rows, slice_w * (norm * weight)[:, None])
         ops.append((splat, blurs, slice_))
     n, c = q.shape

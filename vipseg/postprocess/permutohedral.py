@@ -200,7 +200,7 @@ class PermutohedralLattice:
         for j in range(d + 1):
             target = keys + (all_minus_one + ((d + 1) * strides[j] if j < d else 0))
             pos = torch.searchsorted(keys, target).clamp_(max=m - 1)
-            found = keys[pos] == target
+            found = keys.index_select(0, pos) == target
             neighbors[j, 0, :m] = torch.where(found, pos, m)
             neighbors[j, 1].index_put_((pos[found],), vertex[found])
         self.neighbors = neighbors
@@ -297,7 +297,8 @@ class PermutohedralLattice:
         # Bag M (the dummy vertex) is empty: its row stays zero.
         counts = torch.bincount(flat, minlength=m + 1)
         starts = counts.cumsum(0) - counts
-        splat = (order // k, starts, self.weights.reshape(-1)[order])
+        # index_select, not x[order]: on the CPU advanced indexing is ~5x slower here.
+        splat = (order // k, starts, self.weights.reshape(-1).index_select(0, order))
         # Blur bags [v, n1, n2] with weights [1, 1/2, 1/2]; the dummy vertex M gets an empty bag.
         blur_starts = torch.cat([torch.arange(0, 3 * m, 3), torch.tensor([3 * m])])
         blur_weights = torch.tensor([1.0, 0.5, 0.5]).repeat(m)
