@@ -26,9 +26,11 @@ FIXTURES = REPO / "tests/fixtures/distributed"
 CONFIG = str(FIXTURES / "ddp_equivalence.py")
 MAX_ITERS = 6
 KILL_AT_ITER = 2  # rank 1 dies before iteration 3, after iter_2.pth is written
-# Tolerances, a few times the differences measured on a 2-core CPU (torch 2.14.1, gloo):
-# per-step loss 1.3e-7 relative, parameters 2.4e-7 absolute, BN running stats 1.4e-5
-# absolute (values up to ~7). The loss itself moves by ~0.1 over the 6 steps.
+# Tolerances, several times the differences measured (torch 2.14.1, gloo, 2 cores): per-step
+# loss 1.2e-7 relative, parameters 3e-8, BN running stats 2.4e-6 (values up to ~7) on an
+# AVX-512 CPU; 1.3e-7, 2.4e-7 and 1.4e-5 on an AVX2 CPU with the fixture's earlier lr 0.05. A
+# SyncBN that does not back-propagate through the all-reduced statistics: 2.5e-6 at step 2,
+# parameters 2.6e-4.
 LOSS_RTOL = 1e-6
 PARAM_ATOL = 2e-6
 BUFFER_ATOL = 1e-4
@@ -115,8 +117,10 @@ def test_ddp_loss_curve_matches_single_process_on_the_same_global_batch(single_r
         # ...and their mean is the loss of the single process on the batch of both.
         ddp = (r0["loss"] + r1["loss"]) / 2
         assert ddp == pytest.approx(one["loss"], rel=LOSS_RTOL, abs=0), step
+    # The weights changed: each of the two alternating batches' losses falls step by step.
     curve = [s["loss"] for s in single]
-    assert max(curve) - min(curve) > 0.02  # the weights changed: a curve, not one point
+    for batch in (curve[0::2], curve[1::2]):
+        assert all(later < earlier for earlier, later in zip(batch, batch[1:])), curve
 
 
 def test_ddp_final_weights_match_single_process(single_run, ddp_run):
@@ -134,7 +138,7 @@ def test_ddp_final_weights_match_single_process(single_run, ddp_run):
     counters = [k for k in one if not one[k].is_floating_point()]
     assert all(torch.equal(one[k], ddp[k]) for k in counters)
     # The comparison is not trivial: training moved the weights far beyond the tolerance.
-    assert max((one[k] - start[k]).abs().max().item() for k in params) > 1000 * PARAM_ATOL
+    assert max((one[k] - start[k]).abs().max().item() for k in params) > 100 * PARAM_ATOL
 
 
 def test_killed_rank_ends_the_job_non_zero_in_bounded_time(killed_run):
