@@ -3,13 +3,16 @@
 On a GPU, reading a value (``.item()``, ``float()``, ``bool()``, ``.tolist()``, ``.cpu()``)
 waits for every queued kernel, so the CPU can no longer prepare the next step while the GPU
 runs this one. This test runs real training iterations through mmengine's Runner with the
-demo config and records every such read on a tensor, with the iteration it happened in.
+demo config and records every such read on a tensor, with the iteration it happened in, and
+every aten op that would make a CUDA step wait for the host (``tests/host_sync.py``: a
+boolean-mask index, ``nonzero``, ``bincount``, ...), which no Python-level spy can see.
 """
 
 import traceback
 from pathlib import Path
 
 import torch
+from host_sync import SyncOpRecorder
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -28,11 +31,16 @@ class _IterationMarker(Hook):
 
     priority = "HIGHEST"
 
+    def __init__(self, recorder: SyncOpRecorder):
+        self.recorder = recorder
+
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        STATE["iter"] = runner.iter
+        STATE["iter"] = self.recorder.tag = runner.iter
+        self.recorder.active = True
 
     def after_train_epoch(self, runner):
         STATE["iter"] = None
+        self.recorder.active = False
 
 
 def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypatch):
@@ -48,7 +56,9 @@ def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypa
     apply_speed_settings(cfg)  # as tools/train.py: fused SGD / AdamW
     assert cfg.optim_wrapper.optimizer.get("fused")
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(_IterationMarker())  # an instance: nothing enters the registry
+    recorder = SyncOpRecorder(roots=("vipseg/", "mmengine/"))
+    recorder.active = False  # from the first iteration on: not the Runner's set-up
+    runner.register_hook(_IterationMarker(recorder))  # an instance: nothing enters the registry
 
     reads: list[tuple[int, str]] = []
     for name in READS:
@@ -61,9 +71,13 @@ def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypa
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(torch.Tensor, name, spy)
-    runner.train()
+    with recorder:
+        runner.train()
     STATE["iter"] = None
     logged = {2, 5, 6}  # iterations 3 and 6 (interval 3) and the last, 7
     outside = [(i, what) for i, what in reads if i not in logged]
     assert not outside, outside[:10]
     assert {i for i, _ in reads} <= logged and reads  # the logged iterations do read
+    syncing = [op for op in recorder.ops if op[0] not in logged]
+    assert not syncing, syncing[:10]
+    assert {op[0] for op in recorder.ops} <= logged and recorder.ops  # .item() is aten too

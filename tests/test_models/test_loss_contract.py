@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from host_sync import SyncOpRecorder
 from mmengine.structures import PixelData
 
 from vipseg.models.losses import BaseSegLoss, registered_losses
@@ -52,6 +53,48 @@ def test_ignored_pixels_have_zero_gradient_even_with_extreme_logits(name):
     value.backward()
     assert torch.isfinite(value)
     assert torch.all(pred.grad[0, :, 0, 0] == 0) and torch.all(pred.grad[1, :, 1, 2] == 0)
+    assert pred.grad.abs().sum() > 0
+
+
+# The losses built on masked_pixels. Cross entropy and OHEM use F.cross_entropy's
+# ignore_index, which keeps the value clean but, as in PyTorch, not the gradient of a NaN.
+MASKED = ["FocalLoss", "LovaszLoss", "FocalTverskyLoss", "DiceLoss"]
+
+
+@pytest.mark.parametrize("name", MASKED)
+def test_non_finite_logits_at_ignored_pixels_reach_neither_value_nor_gradient(name):
+    pred, label = _inputs()
+    pred[0, :, 0, 0] = torch.tensor([float("inf"), float("nan"), -float("inf")])
+    pred.requires_grad_()
+    value = _build(name)(pred, label)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(pred.grad).all()
+    assert torch.all(pred.grad[0, :, 0, 0] == 0)
+    reference = _inputs()[0]
+    reference[0, :, 0, 0] = 0
+    assert value.item() == pytest.approx(_build(name)(reference, label).item())
+
+
+# Every loss, and the options that take other code paths.
+VARIANTS = [(name, {}) for name in LOSSES] + [
+    ("CrossEntropyLoss", dict(class_weight=[0.5, 1.0, 2.0], avg_non_ignore=True)),
+    ("CrossEntropyLoss", dict(avg_non_ignore=True)),
+    ("OhemCrossEntropyLoss", dict(thresh=None)),
+    ("FocalLoss", dict(alpha=[0.5, 1.0, 2.0])),
+    ("LovaszLoss", dict(per_image=True)),
+    ("LovaszLoss", dict(classes="all")),
+    ("FocalTverskyLoss", dict(classes="all")),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), VARIANTS, ids=lambda v: str(v))
+def test_no_op_of_forward_or_backward_waits_for_the_host(name, kwargs):
+    pred, label = _inputs()
+    pred.requires_grad_()
+    loss = _build(name, **kwargs)
+    with SyncOpRecorder() as recorder:
+        loss(pred, label).backward()
+    assert recorder.ops == []
     assert pred.grad.abs().sum() > 0
 
 

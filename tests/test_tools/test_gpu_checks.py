@@ -11,8 +11,7 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-
-from tests.conftest import REPO
+from conftest import REPO
 
 
 def _run(args, env):

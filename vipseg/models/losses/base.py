@@ -72,22 +72,30 @@ def as_float(pred: torch.Tensor) -> torch.Tensor:
     return pred if pred.dtype == torch.float64 else pred.float()
 
 
-def zero_loss(pred: torch.Tensor) -> torch.Tensor:
-    """A zero that keeps ``pred`` in the graph: an all-ignored batch gives zero gradient
-    rather than NaN or an unused-parameter error under DDP."""
-    return pred.sum() * 0.0
-
-
-def valid_pixels(
+def masked_pixels(
     pred: torch.Tensor, label: torch.Tensor, ignore_index: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits ``(P, C)`` and labels ``(P,)`` of the P non-ignored pixels.
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits ``(P, C)``, labels ``(P,)`` and a float 0/1 validity ``(P,)`` of all P pixels.
 
-    Selecting rather than masking keeps ignored pixels out of every later operation, so a
-    loss term that is infinite or NaN at an ignored pixel cannot poison the gradient.
+    Ignored pixels keep their rows, so every shape is known without reading the labels back:
+    selecting the valid pixels instead (``pred[valid]``) makes the GPU wait for the CPU to
+    learn how many there are, once per loss per step. Their logits are replaced by zeros with
+    ``torch.where`` (not multiplied by the mask), so an infinite or NaN logit there cannot
+    reach the value or the gradient, and their labels by 0 so gathers stay in range; a loss
+    multiplies its per-pixel or per-class terms by ``valid``.
     """
-    valid = label != ignore_index
-    return pred.permute(0, 2, 3, 1)[valid], label[valid]
+    valid = (label != ignore_index).reshape(-1)
+    logits = pred.permute(0, 2, 3, 1).reshape(valid.numel(), -1)
+    logits = torch.where(valid[:, None], logits, logits.new_zeros(()))
+    labels = torch.where(valid, label.reshape(-1), 0)
+    return logits, labels, valid.to(logits.dtype)
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` where the 0/1 ``mask`` is 1, and 0 with zero gradient where it is
+    all 0: an all-ignored batch gives 0 rather than NaN or an unused-parameter error under
+    DDP."""
+    return (values * mask).sum() / mask.sum().clamp(min=1)
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

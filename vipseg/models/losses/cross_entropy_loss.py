@@ -42,7 +42,8 @@ def cross_entropy(
     if class_weight is None:
         denom = valid.sum()
     else:
-        denom = class_weight[label.clamp(0, class_weight.numel() - 1)][valid].sum()
+        # masked, not selected (``[valid]``): selecting would make the GPU wait for the count
+        denom = (class_weight[label.clamp(0, class_weight.numel() - 1)] * valid).sum()
     # An all-ignore batch gives 0 loss (and zero gradient) rather than NaN.
     return loss.sum() / denom.clamp(min=torch.finfo(loss.dtype).eps)
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from vipseg.registry import MODELS
 
-from .base import BaseSegLoss, valid_pixels, zero_loss
+from .base import BaseSegLoss, masked_mean, masked_pixels
 
 
 def focal_loss(
@@ -31,9 +31,7 @@ def focal_loss(
     Shape:
         pred ``(N, C, H, W)``, label ``(N, H, W)`` int64 -> scalar.
     """
-    logits, labels = valid_pixels(pred, label, ignore_index)
-    if labels.numel() == 0:
-        return zero_loss(pred)
+    logits, labels, valid = masked_pixels(pred, label, ignore_index)
     log_pt = F.log_softmax(logits, dim=1).gather(1, labels[:, None])[:, 0]
     # clamp: 1 - exp(log p) can round to a tiny negative number, and x ** gamma of it is NaN.
     loss = -((1 - log_pt.exp()).clamp(min=0) ** gamma) * log_pt
@@ -41,7 +39,7 @@ def focal_loss(
         loss = loss * alpha.to(loss.dtype)[labels]
     elif alpha is not None:
         loss = loss * alpha
-    return loss.mean()
+    return masked_mean(loss, valid)
 
 
 @MODELS.register_module()

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from vipseg.registry import MODELS
 
-from .base import BaseSegLoss, check_choice, valid_pixels, zero_loss
+from .base import BaseSegLoss, check_choice, masked_mean, masked_pixels
 
 
 def lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
@@ -19,17 +19,27 @@ def lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
     return torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
 
 
-def _lovasz_flat(probs: torch.Tensor, labels: torch.Tensor, classes: str) -> torch.Tensor:
-    """Mean Lovász hinge over classes for pixels ``probs (P, C)``, ``labels (P,)``."""
-    losses = []
+def _lovasz_flat(
+    probs: torch.Tensor, labels: torch.Tensor, valid: torch.Tensor, classes: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean Lovász hinge over classes for pixels ``probs (P, C)``, ``labels (P,)`` with 0/1
+    ``valid (P,)``, and whether any pixel is valid (a 0-d 0/1 tensor).
+
+    Every class gets a term and the mean weights them, so nothing is read back to decide
+    which classes are present. An ignored pixel has error 0: it sorts after every pixel with
+    an error, and a 0/0 Jaccard is impossible, so the terms equal those over the valid pixels
+    alone.
+    """
+    terms, present = [], []
     for c in range(probs.shape[1]):
-        fg = (labels == c).to(probs.dtype)
-        if classes == "present" and not fg.any():
-            continue
-        errors = (fg - probs[:, c]).abs()
+        fg = (labels == c).to(probs.dtype) * valid
+        errors = (fg - probs[:, c]).abs() * valid
         errors_sorted, order = errors.sort(descending=True)
-        losses.append(torch.dot(errors_sorted, lovasz_grad(fg[order])))
-    return torch.stack(losses).mean()
+        terms.append(torch.dot(errors_sorted, lovasz_grad(fg[order])))
+        present.append(fg.amax())
+    any_valid = valid.amax()
+    used = torch.stack(present) if classes == "present" else any_valid.expand(len(terms))
+    return masked_mean(torch.stack(terms), used), any_valid
 
 
 def lovasz_softmax(
@@ -58,12 +68,13 @@ def lovasz_softmax(
     """
     check_choice("classes", classes, ("present", "all"))
     pairs = zip(pred.split(1), label.split(1)) if per_image else [(pred, label)]
-    terms = []
+    terms, has_valid = [], []
     for image_pred, image_label in pairs:
-        logits, labels = valid_pixels(image_pred, image_label, ignore_index)
-        if labels.numel():
-            terms.append(_lovasz_flat(F.softmax(logits, dim=1), labels, classes))
-    return torch.stack(terms).mean() if terms else zero_loss(pred)
+        logits, labels, valid = masked_pixels(image_pred, image_label, ignore_index)
+        term, any_valid = _lovasz_flat(F.softmax(logits, dim=1), labels, valid, classes)
+        terms.append(term)
+        has_valid.append(any_valid)
+    return masked_mean(torch.stack(terms), torch.stack(has_valid))
 
 
 @MODELS.register_module()

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from vipseg.registry import MODELS
 
-from .base import BaseSegLoss, zero_loss
+from .base import BaseSegLoss
 
 
 def ohem_mask(
@@ -19,24 +19,25 @@ def ohem_mask(
     ``max(thresh, p_k)``, where ``p_k`` is the ``num_kept``-th smallest such probability, so
     at least ``num_kept`` pixels (or all valid ones) stay even when the model is confident.
     Without: the ``num_kept`` valid pixels of highest loss.
+
+    Ignored pixels are ranked last (loss -inf, probability +inf) instead of being selected
+    out, and ``p_k`` is gathered at a tensor index, so the GPU never waits for the number of
+    valid pixels or for ``p_k``.
     """
     with torch.no_grad():
-        losses = pixel_loss[valid]
-        keep = torch.zeros_like(valid)
-        if losses.numel() == 0:
-            return keep
+        losses, valid = pixel_loss.reshape(-1), valid.reshape(-1)
         if thresh is None:
-            k = min(num_kept, losses.numel())
-            chosen = torch.zeros_like(losses, dtype=torch.bool)
-            chosen[losses.topk(k).indices] = True
-        else:
-            prob = torch.exp(-losses)
-            kth = prob.sort().values[min(num_kept, prob.numel() - 1)]
-            chosen = prob < max(float(kth), thresh)
-            if num_kept >= prob.numel():
-                chosen[:] = True
-        keep[valid] = chosen
-        return keep
+            ranked = torch.where(valid, losses, -torch.inf)
+            keep = torch.zeros_like(valid)
+            keep[ranked.topk(min(num_kept, ranked.numel())).indices] = True
+            return (keep & valid).view_as(pixel_loss)
+        prob = torch.where(valid, torch.exp(-losses), torch.inf)
+        num_valid = valid.sum()
+        # the num_kept-th smallest valid probability, or the largest when fewer are valid
+        k = (num_valid - 1).clamp(min=0, max=num_kept)
+        kth = prob.sort().values.gather(0, k[None])
+        chosen = (prob < kth.clamp(min=thresh)) | (num_valid <= num_kept)
+        return (chosen & valid).view_as(pixel_loss)
 
 
 @MODELS.register_module()
@@ -90,8 +91,7 @@ class OhemCrossEntropyLoss(BaseSegLoss):
         valid = label != self.ignore_index
         num_kept = pred.shape[0] * self.kept_per_image(*label.shape[-2:])
         keep = ohem_mask(pixel_loss, valid, self.thresh, num_kept)
-        if not keep.any():
-            return zero_loss(pred)
+        # no pixel kept gives 0 with zero gradient: the weights' sum is clamped below
         weight = keep.to(pixel_loss.dtype)
         if self.class_weight is not None:
             cw = self.class_weight.to(pixel_loss.dtype)

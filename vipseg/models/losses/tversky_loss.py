@@ -5,32 +5,38 @@ import torch.nn.functional as F
 
 from vipseg.registry import MODELS
 
-from .base import BaseSegLoss, check_choice, valid_pixels, zero_loss
+from .base import BaseSegLoss, check_choice, masked_mean, masked_pixels
 
 
 def tversky_index(
     probs: torch.Tensor,
     labels: torch.Tensor,
+    valid: torch.Tensor,
     alpha: float,
     beta: float,
     smooth: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-class Tversky index ``(TP + s) / (TP + alpha FN + beta FP + s)`` of soft
-    predictions, and the per-class pixel counts of the labels.
+    predictions over the valid pixels, and the per-class pixel counts of the labels.
 
     TP, FN and FP are sums of probabilities (TP_c = sum of p_c over pixels labelled c,
     FN_c = count_c - TP_c, FP_c = sum of p_c - TP_c), computed without a one-hot tensor.
+    The counts are an ``index_add`` of ``valid``, not a ``bincount``, which on a GPU reads
+    the largest label back to size its output. A class with no pixel and no probability
+    mass (possible only with ``smooth = 0``) gets index 0, not 0 / 0.
 
     Shape:
-        probs ``(P, C)``, labels ``(P,)`` -> ``(C,)`` index and ``(C,)`` counts.
+        probs ``(P, C)``, labels ``(P,)`` in ``[0, C)``, valid ``(P,)`` 0/1 -> ``(C,)`` index
+        and ``(C,)`` counts.
     """
-    num_classes = probs.shape[1]
-    tp = torch.zeros(num_classes, dtype=probs.dtype, device=probs.device)
-    tp = tp.index_add(0, labels, probs.gather(1, labels[:, None])[:, 0])
-    count = torch.bincount(labels, minlength=num_classes).to(probs.dtype)
+    probs = probs * valid[:, None]
+    zeros = probs.new_zeros(probs.shape[1])
+    tp = zeros.index_add(0, labels, probs.gather(1, labels[:, None])[:, 0])
+    count = zeros.index_add(0, labels, valid)
     fn = count - tp
     fp = probs.sum(0) - tp
-    return (tp + smooth) / (tp + alpha * fn + beta * fp + smooth), count
+    denom = (tp + alpha * fn + beta * fp + smooth).clamp(min=torch.finfo(probs.dtype).tiny)
+    return (tp + smooth) / denom, count
 
 
 def focal_tversky(
@@ -65,14 +71,16 @@ def focal_tversky(
         every pixel is ignored).
     """
     check_choice("classes", classes, ("present", "all"))
-    logits, labels = valid_pixels(pred, label, ignore_index)
-    if labels.numel() == 0:
-        return zero_loss(pred)
-    index, count = tversky_index(F.softmax(logits, dim=1), labels, alpha, beta, smooth)
+    logits, labels, valid = masked_pixels(pred, label, ignore_index)
+    index, count = tversky_index(F.softmax(logits, dim=1), labels, valid, alpha, beta, smooth)
+    # Classes are weighted, not selected, so no count is read back; with no valid pixel at
+    # all the loss is 0 in both modes.
+    used = (count > 0) if classes == "present" else (valid.amax() > 0).expand_as(count)
     # clamp: rounding can push the index a hair above 1, and a fractional power of a
-    # negative number is NaN.
-    loss = (1 - index).clamp(min=0) ** (1 / gamma)
-    return loss[count > 0].mean() if classes == "present" else loss.mean()
+    # negative number is NaN. An unused class's base is 1, not its 1 - index (0 for a class
+    # with no mass at all), whose power would have an infinite gradient times weight 0.
+    base = torch.where(used, (1 - index).clamp(min=0), 1.0)
+    return masked_mean(base ** (1 / gamma), used.to(base.dtype))
 
 
 @MODELS.register_module()
