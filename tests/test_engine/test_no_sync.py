@@ -9,8 +9,10 @@ boolean-mask index, ``nonzero``, ``bincount``, ...), which no Python-level spy c
 """
 
 import traceback
+import warnings
 from pathlib import Path
 
+import pytest
 import torch
 from host_sync import SyncOpRecorder
 from mmengine.hooks import Hook
@@ -43,9 +45,10 @@ class _IterationMarker(Hook):
         self.recorder.active = False
 
 
-def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypatch):
+def _demo_runner(toycity_root, work_dir) -> Runner:
+    """The demo config for 7 iterations, logging every 3rd, as tools/train.py sets it up."""
     cfg = load_config(str(REPO / "configs/deeplabv3_r18_toycity.py"))
-    cfg.work_dir, cfg.launcher, cfg.log_level = str(tmp_path), "none", "WARNING"
+    cfg.work_dir, cfg.launcher, cfg.log_level = str(work_dir), "none", "WARNING"
     cfg.train_dataloader.dataset.data_root = str(toycity_root)
     cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
     cfg.train_cfg.update(max_iters=7, val_interval=100)
@@ -55,7 +58,14 @@ def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypa
     cfg.param_scheduler[0].end = 7
     apply_speed_settings(cfg)  # as tools/train.py: fused SGD / AdamW
     assert cfg.optim_wrapper.optimizer.get("fused")
-    runner = Runner.from_cfg(cfg)
+    return Runner.from_cfg(cfg)
+
+
+LOGGED = {2, 5, 6}  # iterations 3 and 6 (interval 3) and the last, 7
+
+
+def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypatch):
+    runner = _demo_runner(toycity_root, tmp_path)
     recorder = SyncOpRecorder(roots=("vipseg/", "mmengine/"))
     recorder.active = False  # from the first iteration on: not the Runner's set-up
     runner.register_hook(_IterationMarker(recorder))  # an instance: nothing enters the registry
@@ -74,10 +84,39 @@ def test_reads_happen_only_on_logged_iterations(toycity_root, tmp_path, monkeypa
     with recorder:
         runner.train()
     STATE["iter"] = None
-    logged = {2, 5, 6}  # iterations 3 and 6 (interval 3) and the last, 7
+    logged = LOGGED
     outside = [(i, what) for i, what in reads if i not in logged]
     assert not outside, outside[:10]
     assert {i for i, _ in reads} <= logged and reads  # the logged iterations do read
     syncing = [op for op in recorder.ops if op[0] not in logged]
     assert not syncing, syncing[:10]
     assert {op[0] for op in recorder.ops} <= logged and recorder.ops  # .item() is aten too
+
+
+class _SyncDebugOutsideLogging(Hook):
+    """CUDA's own sync detector on for the iterations that log nothing."""
+
+    priority = "HIGHEST"
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        torch.cuda.set_sync_debug_mode("default" if runner.iter in LOGGED else "warn")
+
+    def after_train_epoch(self, runner):
+        torch.cuda.set_sync_debug_mode("default")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_reports_no_synchronisation_outside_logged_iterations(toycity_root, tmp_path):
+    runner = _demo_runner(toycity_root, tmp_path)
+    assert next(runner.model.parameters()).is_cuda
+    runner.register_hook(_SyncDebugOutsideLogging())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            runner.train()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = [
+        f"{w.filename}:{w.lineno}: {w.message}" for w in caught if "synchroniz" in str(w.message)
+    ]
+    assert not syncs, syncs[:10]

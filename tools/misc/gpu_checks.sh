@@ -75,9 +75,9 @@ torch.version.cuda, 'torchvision', torchvision.__version__, 'mmengine', mmengine
 
 for check in $CHECKS; do
   case $check in
-  tests) # the CUDA-only tests (CRF on the device without host syncs; device transforms)
-    step tests 180 "$PY" -m pytest -q -rs tests/test_postprocess/test_mean_field.py \
-      tests/test_models/test_device_transforms.py ;;
+  tests) # the CUDA-only tests: no host sync in the training step, the CRF, device transforms
+    step tests 240 "$PY" -m pytest -q -rs tests/test_engine/test_no_sync.py \
+      tests/test_postprocess/test_mean_field.py tests/test_models/test_device_transforms.py ;;
   train) # issue 10: vipseg against the seed-style loop, same run, identical inputs
     step train_r101 150 "$PY" tools/analysis_tools/benchmark_train.py \
       configs/deeplabv3_r101_minicity.py --batch $BATCH --crop $CROP $STEPS
